@@ -1,0 +1,8 @@
+"""Imports every ORM module so ``Base.metadata`` holds every table (Alembic and tests need that)."""
+
+from likeness_ledger.accounts import models as accounts_models
+from likeness_ledger.db import Base
+from likeness_ledger.registry import models as registry_models
+from likeness_ledger.vault import models as vault_models
+
+__all__ = ["Base", "accounts_models", "registry_models", "vault_models"]

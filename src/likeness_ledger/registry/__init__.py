@@ -1,0 +1,1 @@
+"""The registry: performers, representatives, producers, productions, scan sessions, replica assets."""

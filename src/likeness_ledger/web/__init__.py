@@ -1,0 +1,1 @@
+"""HTTP interfaces: the REST API (and later the portal), thin adapters over the services."""
