@@ -3,6 +3,7 @@
 from likeness_ledger.accounts import models as accounts_models
 from likeness_ledger.db import Base
 from likeness_ledger.registry import models as registry_models
+from likeness_ledger.transparency import models as transparency_models
 from likeness_ledger.vault import models as vault_models
 
-__all__ = ["Base", "accounts_models", "registry_models", "vault_models"]
+__all__ = ["Base", "accounts_models", "registry_models", "transparency_models", "vault_models"]

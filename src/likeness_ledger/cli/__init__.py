@@ -78,7 +78,7 @@ assets.register(app)
 accounts.register(app)
 
 # Commands owned by other domains register themselves when their module is present.
-for _name in ("clear",):
+for _name in ("clear", "log"):
     try:
         importlib.import_module(f"likeness_ledger.cli.{_name}").register(app)
     except ModuleNotFoundError as _exc:

@@ -1,5 +1,6 @@
-"""Transparency log primitives: RFC 6962/9162 Merkle trees, signed notes and checkpoints, receipts.
+"""Transparency log: RFC 6962/9162 Merkle trees, signed notes and checkpoints, receipts.
 
-Everything in this package is pure computation (hashlib, ``cryptography``, ``rfc8785``); storage
-and web layers build on it and never the other way round.
+``merkle``, ``checkpoint`` and ``receipts`` are pure computation (hashlib, ``cryptography``,
+``rfc8785``) so a third party can verify receipts with them alone; ``models`` and ``log`` persist the
+log in the database and build on the pure modules, never the other way round.
 """
