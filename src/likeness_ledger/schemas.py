@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from collections.abc import Iterable
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -31,3 +32,8 @@ class Page(BaseModel, Generic[T]):
     total: int = Field(ge=0)
     limit: int = Field(ge=1)
     offset: int = Field(ge=0)
+
+
+def page_of(out: type[Output], rows: Iterable[Any], total: int, *, limit: int, offset: int) -> Page[Any]:
+    """Validate ORM rows into ``out`` and wrap them as one page."""
+    return Page(items=[out.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)

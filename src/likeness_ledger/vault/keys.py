@@ -20,16 +20,14 @@ authenticated by the chunks, whose associated data includes it (see :mod:`.store
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import secrets
-import stat
 from pathlib import Path
 from typing import Final
 
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
+from likeness_ledger.keyfiles import create_secret, read_secret
 from likeness_ledger.vault.errors import KeyFileError, VaultIntegrityError
 
 MASTER_KEY_LENGTH: Final = 32
@@ -44,7 +42,6 @@ KEY_ID_LENGTH: Final = 8
 KEY_ID_DOMAIN: Final = b"likeness-ledger/vault/master-key-id/v1\x00"
 """Domain-separation prefix hashed with the key to derive its public identifier."""
 
-KEY_FILE_MODE: Final = 0o600
 
 
 def new_data_key() -> bytes:
@@ -93,66 +90,19 @@ class MasterKey:
     def load_or_create(cls, path: Path) -> MasterKey:
         """Load the master key at ``path``, creating a new random one with mode 0600 if absent.
 
-        Creation is atomic: the key is written and fsynced under a temporary name, then
-        hard-linked into place, so a concurrent process either sees no file or the complete key,
-        and if two processes race, both end up using the one that was linked first.
+        Creation is atomic (see :func:`likeness_ledger.keyfiles.create_secret`): a concurrent
+        process sees no file or the complete key, and racing processes share the first one linked.
         """
         try:
             return cls._read(path)
         except FileNotFoundError:
             pass
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
-        try:
-            try:
-                os.fchmod(fd, KEY_FILE_MODE)  # the open() mode is filtered by the umask
-                os.write(fd, secrets.token_bytes(MASTER_KEY_LENGTH))
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            # FileExistsError: another process won the race; use its key.
-            with contextlib.suppress(FileExistsError):
-                os.link(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        _fsync_dir(path.parent)
+        create_secret(path, secrets.token_bytes(MASTER_KEY_LENGTH))
         return cls._read(path)
 
     @classmethod
     def _read(cls, path: Path) -> MasterKey:
-        # Check the opened descriptor rather than the path, so the file cannot be swapped
-        # between the check and the read. Symlinks are followed on purpose: secret mounts
-        # (Kubernetes, systemd credentials) are usually symlinks to the real file.
-        # O_NONBLOCK: opening a FIFO planted at the path must fail the regular-file check
-        # below rather than hang; it has no effect on regular files.
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        except FileNotFoundError:
-            raise  # load_or_create() creates the file in this case
-        except OSError as exc:
-            raise KeyFileError(f"master key file {path}: cannot open ({exc.strerror})") from None
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise KeyFileError(f"master key file {path}: expected a regular file")
-            mode = stat.S_IMODE(st.st_mode)
-            if mode & 0o077:
-                raise KeyFileError(
-                    f"master key file {path}: expected mode 0600 (no group or other access), "
-                    f"got {mode:04o}; run chmod 600 {path}"
-                )
-            # One byte more than a key, so that a longer file is noticed; a regular file
-            # returns everything asked for in one read.
-            secret = os.read(fd, MASTER_KEY_LENGTH + 1)
-        finally:
-            os.close(fd)
-        if len(secret) != MASTER_KEY_LENGTH:
-            raise KeyFileError(
-                f"master key file {path}: expected {MASTER_KEY_LENGTH} bytes, "
-                f"got {'more' if len(secret) > MASTER_KEY_LENGTH else len(secret)}"
-            )
-        return cls(secret)
+        return cls(read_secret(path, length=MASTER_KEY_LENGTH, label="master key file", error=KeyFileError))
 
     def wrap(self, data_key: bytes) -> bytes:
         """Wrap a 32-byte data key with RFC 3394 AES key wrap; returns 40 bytes."""
@@ -171,11 +121,3 @@ class MasterKey:
                 "wrapped data key failed the RFC 3394 integrity check (corrupted header or a different master key)"
             ) from None
 
-
-def _fsync_dir(path: Path) -> None:
-    """Flush a directory entry change (create, rename, link) to disk."""
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from likeness_ledger.accounts.services import Principal
@@ -133,8 +133,6 @@ def list_releases(
     session: Session, principal: Principal, asset_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[Release], int]:
     """Every release of an asset the caller can see: who took the bytes and why."""
-    from sqlalchemy import func  # noqa: PLC0415 - local to keep the module's import list short
-
     asset = registry.get_asset(session, principal, asset_id)
     total = session.scalar(select(func.count()).select_from(Release).where(Release.asset_id == asset.id)) or 0
     rows = session.scalars(

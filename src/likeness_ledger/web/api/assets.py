@@ -16,7 +16,7 @@ from likeness_ledger.errors import InvalidInput, PayloadTooLarge
 from likeness_ledger.registry import schemas
 from likeness_ledger.registry import services as registry
 from likeness_ledger.registry.schemas import AssetMeta
-from likeness_ledger.schemas import Page
+from likeness_ledger.schemas import Page, page_of
 from likeness_ledger.vault import services as vault
 from likeness_ledger.web.api import ERROR_RESPONSES
 from likeness_ledger.web.deps import CurrentPrincipal, Paging, ReadSession, State
@@ -105,9 +105,7 @@ def list_assets(
     rows, total = registry.list_assets(
         session, principal, limit=page.limit, offset=page.offset, performer_id=performer_id
     )
-    return Page(
-        items=[schemas.AssetOut.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return page_of(schemas.AssetOut, rows, total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/assets/{asset_id}")
@@ -143,9 +141,7 @@ def list_releases(
 ) -> Page[schemas.ReleaseOut]:
     """Who received this replica's bytes, when, and for what purpose."""
     rows, total = vault.list_releases(session, principal, asset_id, limit=page.limit, offset=page.offset)
-    return Page(
-        items=[schemas.ReleaseOut.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return page_of(schemas.ReleaseOut, rows, total, limit=page.limit, offset=page.offset)
 
 
 @router.post("/representatives/{rep_id}/authority-document", openapi_extra=_BINARY_BODY, tags=["representatives"])

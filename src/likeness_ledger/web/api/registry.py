@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 
 from likeness_ledger.registry import schemas
 from likeness_ledger.registry import services as svc
-from likeness_ledger.schemas import Page
+from likeness_ledger.schemas import Page, page_of
 from likeness_ledger.web.api import ERROR_RESPONSES
 from likeness_ledger.web.deps import CurrentPrincipal, Paging, ReadSession, State
 
@@ -29,8 +29,7 @@ def create_performer(state: State, principal: CurrentPrincipal, body: schemas.Pe
 def list_performers(session: ReadSession, principal: CurrentPrincipal, page: Paging) -> Page[schemas.PerformerOut]:
     """Performers the caller may see."""
     rows, total = svc.list_performers(session, principal, limit=page.limit, offset=page.offset)
-    items = [schemas.PerformerOut.model_validate(r) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return page_of(schemas.PerformerOut, rows, total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/performers/{performer_id}", tags=["performers"])
@@ -65,8 +64,7 @@ def list_representatives(
     rows, total = svc.list_representatives(
         session, principal, limit=page.limit, offset=page.offset, performer_id=performer_id
     )
-    items = [schemas.RepresentativeOut.model_validate(r) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return page_of(schemas.RepresentativeOut, rows, total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/representatives/{rep_id}", tags=["representatives"])
@@ -86,8 +84,7 @@ def create_producer(state: State, principal: CurrentPrincipal, body: schemas.Pro
 def list_producers(session: ReadSession, principal: CurrentPrincipal, page: Paging) -> Page[schemas.ProducerOut]:
     """Producers the caller may see."""
     rows, total = svc.list_producers(session, principal, limit=page.limit, offset=page.offset)
-    items = [schemas.ProducerOut.model_validate(r) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return page_of(schemas.ProducerOut, rows, total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/producers/{producer_id}", tags=["producers"])
@@ -107,8 +104,7 @@ def create_production(state: State, principal: CurrentPrincipal, body: schemas.P
 def list_productions(session: ReadSession, principal: CurrentPrincipal, page: Paging) -> Page[schemas.ProductionOut]:
     """Productions the caller may see."""
     rows, total = svc.list_productions(session, principal, limit=page.limit, offset=page.offset)
-    items = [schemas.ProductionOut.model_validate(r) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return page_of(schemas.ProductionOut, rows, total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/productions/{production_id}", tags=["productions"])
@@ -130,8 +126,7 @@ def create_scan_session(
 def list_scan_sessions(session: ReadSession, principal: CurrentPrincipal, page: Paging) -> Page[schemas.ScanSessionOut]:
     """Scan sessions the caller may see."""
     rows, total = svc.list_scan_sessions(session, principal, limit=page.limit, offset=page.offset)
-    items = [schemas.ScanSessionOut.model_validate(r) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return page_of(schemas.ScanSessionOut, rows, total, limit=page.limit, offset=page.offset)
 
 
 @router.get("/scan-sessions/{scan_id}", tags=["scan sessions"])
