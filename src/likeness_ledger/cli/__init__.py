@@ -78,7 +78,12 @@ assets.register(app)
 accounts.register(app)
 
 # Commands owned by other domains register themselves when their module is present.
-for _name in ("clear", "log"):
+# One line per domain module, so parallel work adds lines rather than editing one.
+_DOMAIN_COMMANDS = (
+    "clear",
+    "log",
+)
+for _name in _DOMAIN_COMMANDS:
     try:
         importlib.import_module(f"likeness_ledger.cli.{_name}").register(app)
     except ModuleNotFoundError as _exc:

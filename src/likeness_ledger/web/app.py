@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from fastapi import FastAPI
 from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -10,9 +12,15 @@ from likeness_ledger import __version__
 from likeness_ledger.config import Settings
 from likeness_ledger.errors import PayloadTooLarge
 from likeness_ledger.runtime import Runtime, open_runtime
-from likeness_ledger.web.api import accounts, assets, registry
 from likeness_ledger.web.deps import AppState
 from likeness_ledger.web.errors import error_response, install_error_handlers
+
+# The API's route modules under ``likeness_ledger.web.api``, in the order the docs list them.
+_ROUTERS = (
+    "accounts",
+    "registry",
+    "assets",
+)
 
 # Routes whose bodies are raw file uploads; they stream and enforce their own (larger) limit.
 _UPLOAD_SUFFIXES = ("/assets", "/authority-document")
@@ -73,8 +81,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             session.connection().exec_driver_sql("SELECT 1")
         return Health(ok=True, version=__version__)
 
-    app.include_router(accounts.router)
-    app.include_router(registry.router)
-    app.include_router(assets.router)
+    for name in _ROUTERS:
+        app.include_router(importlib.import_module(f"likeness_ledger.web.api.{name}").router)
     app.add_middleware(BodyLimit, limit=settings.max_json_bytes)
     return app

@@ -1,0 +1,26 @@
+"""transparency events
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-01 19:20:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa  # noqa: F401 - placeholder until filled
+from alembic import op  # noqa: F401
+
+import likeness_ledger.db  # noqa: F401
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
