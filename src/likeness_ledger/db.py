@@ -161,3 +161,8 @@ class _NullLock:
 
 
 _NULL_LOCK = _NullLock()
+
+
+def set_actor(session: Session, actor: str) -> None:
+    """Name who is making this transaction's changes; the transparency log records it with each event."""
+    session.info["actor"] = actor
