@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     log_origin: str = Field(
         default="likeness-ledger.local/log", description="origin line of the transparency log's checkpoints"
     )
+    checkpoint_interval: float = Field(
+        default=0.0,
+        ge=0,
+        description="seconds between the background checkpoint signer's runs in `likeness serve`; 0 turns it off",
+    )
 
     @field_validator("data_dir")
     @classmethod

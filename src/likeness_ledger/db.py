@@ -114,7 +114,7 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """Owns the engine and hands out read sessions and write transactions."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, log_events: bool = True) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo, "future": True}
@@ -129,6 +129,11 @@ class Database:
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         writer_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._writer = sessionmaker(writer_engine, expire_on_commit=False)
+        if log_events:
+            # Every ORM change made in a write transaction becomes a transparency-log leaf in it.
+            from likeness_ledger.transparency.events import install  # noqa: PLC0415 - models import this module
+
+            install(self._writer)
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -47,6 +47,7 @@ class ApiToken(UUIDPrimaryKey, Base):
     """A bearer token; only its SHA-256 is stored, the secret is shown once at creation."""
 
     __tablename__ = "api_tokens"
+    __log_exclude__ = frozenset({"token_hash"})  # the transparency log must not publish token hashes
     __table_args__ = (UniqueConstraint("token_hash"),)
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id"), index=True)

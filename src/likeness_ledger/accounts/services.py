@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from likeness_ledger.accounts.models import Account, ApiToken, Role
-from likeness_ledger.db import utcnow
+from likeness_ledger.db import set_actor, utcnow
 from likeness_ledger.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 
 TOKEN_PREFIX = "llt_"  # noqa: S105 - a public marker that makes leaked tokens greppable, not a secret
@@ -102,6 +102,7 @@ def issue_token(session: Session, account: Account, *, label: str = "") -> tuple
 
 def revoke_token(session: Session, principal: Principal, token_id: uuid.UUID) -> ApiToken:
     """Revoke a token: admins may revoke any, others only their own."""
+    set_actor(session, principal.name)
     token = session.get(ApiToken, token_id)
     if token is None or (principal.role is not Role.ADMIN and token.account_id != principal.account_id):
         raise NotFound(f"token {token_id} not found")
@@ -172,6 +173,7 @@ def account_by_name(session: Session, name: str) -> Account:
 
 def disable_account(session: Session, principal: Principal, account_id: uuid.UUID) -> Account:
     """Disable an account: its tokens stop working at once."""
+    set_actor(session, principal.name)
     principal.require(Role.ADMIN, action="disable account")
     account = get_account(session, principal, account_id)
     if account.disabled_at is None:

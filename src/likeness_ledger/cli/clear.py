@@ -42,7 +42,7 @@ def clear_command(
         typer.Option(
             "--unverified-rates",
             help="Also use built-in scale rows RULES.md marks unverified or derived [U].",
-            envvar="LIKENESS_UNVERIFIED_RATES",
+            envvar="LIKENESS_RATES_INCLUDE_UNVERIFIED",
         ),
     ] = False,
 ) -> None:

@@ -58,14 +58,21 @@ def serve(
     host: Annotated[str | None, typer.Option(help="address to bind (default from LIKENESS_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (default from LIKENESS_PORT)")] = None,
 ) -> None:
-    """Serve the API (OpenAPI docs at /docs)."""
+    """Serve the API (OpenAPI docs at /docs); sign log checkpoints every LIKENESS_CHECKPOINT_INTERVAL seconds."""
     import uvicorn  # noqa: PLC0415 - only this command needs the server
 
+    from likeness_ledger.transparency.signer import CheckpointSigner  # noqa: PLC0415
     from likeness_ledger.web.app import create_app  # noqa: PLC0415
 
     rt = STATE.runtime()
     app = create_app(rt.settings, runtime=rt)
-    uvicorn.run(app, host=host or rt.settings.host, port=port or rt.settings.port, log_level="info")
+    interval = rt.settings.checkpoint_interval
+    signer = CheckpointSigner(rt.db, rt.settings, interval).start() if interval > 0 else None
+    try:
+        uvicorn.run(app, host=host or rt.settings.host, port=port or rt.settings.port, log_level="info")
+    finally:
+        if signer is not None:
+            signer.stop()
 
 
 @db_app.command("upgrade")

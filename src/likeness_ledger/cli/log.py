@@ -13,7 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from likeness_ledger.cli.common import STATE, read_session, write_session
-from likeness_ledger.errors import Error, InvalidInput
+from likeness_ledger.errors import Error, InvalidInput, NotFound
 from likeness_ledger.transparency.errors import VerificationError
 from likeness_ledger.transparency.receipts import Receipt, verify_consistency_between
 
@@ -82,6 +82,45 @@ def receipt_command(
         out.write_text(made.to_json() + "\n", encoding="utf-8")
 
 
+@log_app.command("receipts")
+def receipts_command(
+    performer: Annotated[str, typer.Option("--performer", help="performer id whose receipts to fetch")],
+    out: Annotated[Path, typer.Option("--out", help="folder to write receipt-<leaf index>.json files into")],
+) -> None:
+    """Write a receipt for every logged event concerning a performer, all under one checkpoint."""
+    import uuid  # noqa: PLC0415
+
+    from likeness_ledger.transparency import log  # noqa: PLC0415
+
+    try:
+        performer_id = uuid.UUID(performer)
+    except ValueError:
+        _fail(InvalidInput(f"--performer: expected a UUID, got {performer!r}"))
+    settings = STATE.runtime().settings
+    with read_session() as session:
+        indices, _ = log.performer_leaves(session, performer_id, limit=2**62, offset=0)
+    if not indices:
+        _fail(NotFound(f"--performer: no logged events concern performer {performer_id}"))
+    with write_session() as session:
+        note = log.covering_checkpoint(session, log.log_signer(settings), settings.log_origin, max(indices))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(InvalidInput(f"--out: cannot create {out}: {exc.strerror}"))
+    with read_session() as session:
+        # Page through so a performer with many events never holds every proof in memory at once.
+        for chunk in range(0, len(indices), 500):
+            for made in log.receipts_under(session, indices[chunk : chunk + 500], note):
+                (out / f"receipt-{made.leaf_index:012d}.json").write_text(made.to_json() + "\n", encoding="utf-8")
+    typer.echo(f"wrote {len(indices)} receipts to {out} (checkpoint size {_size(note)})")
+
+
+def _size(note: str) -> int:
+    from likeness_ledger.transparency.checkpoint import Checkpoint, Note  # noqa: PLC0415
+
+    return Checkpoint.from_text(Note.from_text(note).text).size
+
+
 @log_app.command("consistency")
 def consistency_command(
     old_size: Annotated[int, typer.Argument(help="size of the older checkpoint")],
@@ -119,10 +158,21 @@ def _read(path: Path, option: str) -> bytes:
         raise InvalidInput(f"{option}: cannot read {path}: {exc.strerror}") from exc
 
 
+def _key_text(value: str) -> str:
+    """A ``--key`` value: the verifier key itself, or the path of a file holding it (from `likeness log key`)."""
+    path = Path(value)
+    try:
+        is_file = path.is_file()
+    except OSError:  # e.g. a key too long to be a file name
+        is_file = False
+    return _read(path, "--key").decode("utf-8", errors="replace").strip() if is_file else value
+
+
 def verify_command(
     receipt: Annotated[Path | None, typer.Argument(help="receipt JSON file", show_default=False)] = None,
     key: Annotated[
-        list[str] | None, typer.Option("--key", help="trusted verifier key (name+keyid+base64); repeatable")
+        list[str] | None,
+        typer.Option("--key", help="trusted verifier key (name+keyid+base64), or a file holding one; repeatable"),
     ] = None,
     origin: Annotated[str | None, typer.Option("--origin", help="require checkpoints of this log origin")] = None,
     consistency: Annotated[
@@ -152,6 +202,7 @@ def _verify(
 ) -> str:
     if not keys:
         raise InvalidInput("--key: expected at least one verifier key")
+    keys = [_key_text(key) for key in keys]
     if consistency is None:
         if receipt is None:
             raise InvalidInput("RECEIPT: expected a receipt file (or --consistency OLD NEW)")

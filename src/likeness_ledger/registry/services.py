@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from likeness_ledger.accounts.models import Role
 from likeness_ledger.accounts.services import Principal
+from likeness_ledger.db import set_actor
 from likeness_ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from likeness_ledger.registry import schemas
 from likeness_ledger.registry.models import (
@@ -145,6 +146,7 @@ def _flush(session: Session, what: str) -> None:
 
 def create_performer(session: Session, principal: Principal, data: schemas.PerformerIn) -> Performer:
     """Register a performer (union and admins)."""
+    set_actor(session, principal.name)
     principal.require(Role.UNION, Role.ADMIN, action="create performer")
     if data.union_member_id and session.scalar(
         select(Performer.id).where(Performer.union_member_id == data.union_member_id)
@@ -160,6 +162,7 @@ def update_performer(
     session: Session, principal: Principal, performer_id: uuid.UUID, data: schemas.PerformerUpdate
 ) -> Performer:
     """Change a performer's mutable fields (union and admins); only fields sent are changed."""
+    set_actor(session, principal.name)
     performer = get_performer(session, principal, performer_id)
     principal.require(Role.UNION, Role.ADMIN, action="update performer")
     changes = data.model_dump(exclude_unset=True)
@@ -189,6 +192,7 @@ def create_representative(
     session: Session, principal: Principal, data: schemas.RepresentativeIn, *, authority_sha256: str | None = None
 ) -> Representative:
     """Record who may act for a performer: the union, admins, or the performer themself."""
+    set_actor(session, principal.name)
     if principal.role is Role.PERFORMER:
         if data.performer_id != principal.performer_id:
             raise NotFound(f"performer {data.performer_id} not found")
@@ -217,6 +221,7 @@ def list_representatives(
 
 def attach_authority_document(session: Session, principal: Principal, rep_id: uuid.UUID, sha256: str) -> Representative:
     """Link a stored vault object as the representative's authority document."""
+    set_actor(session, principal.name)
     rep = get_representative(session, principal, rep_id)
     if principal.role is Role.REPRESENTATIVE:
         raise Forbidden("representative: a representative cannot replace its own authority document")
@@ -229,6 +234,7 @@ def attach_authority_document(session: Session, principal: Principal, rep_id: uu
 
 def create_producer(session: Session, principal: Principal, data: schemas.ProducerIn) -> Producer:
     """Register a producer company (union and admins)."""
+    set_actor(session, principal.name)
     principal.require(Role.UNION, Role.ADMIN, action="create producer")
     if session.scalar(select(Producer.id).where(Producer.name == data.name)):
         raise Conflict(f"name: a producer named {data.name!r} already exists")
@@ -250,6 +256,7 @@ def list_producers(session: Session, principal: Principal, *, limit: int, offset
 
 def create_production(session: Session, principal: Principal, data: schemas.ProductionIn) -> Production:
     """Create a production: a producer for itself, or the union and admins for any producer."""
+    set_actor(session, principal.name)
     principal.require(Role.PRODUCER, Role.UNION, Role.ADMIN, action="create production")
     producer_id = data.producer_id
     if principal.role is Role.PRODUCER:
@@ -283,6 +290,7 @@ def list_productions(
 
 def create_scan_session(session: Session, principal: Principal, data: schemas.ScanSessionIn) -> ScanSession:
     """Schedule a scan of a performer for one of the caller's productions."""
+    set_actor(session, principal.name)
     principal.require(Role.PRODUCER, Role.UNION, Role.ADMIN, action="schedule scan session")
     get_production(session, principal, data.production_id)  # 404 for a production not the caller's
     if session.get(Performer, data.performer_id) is None:
@@ -314,6 +322,7 @@ _TRANSITIONS = {
 
 def set_scan_status(session: Session, principal: Principal, scan_id: uuid.UUID, status: ScanStatus) -> ScanSession:
     """Complete or cancel a scheduled scan session."""
+    set_actor(session, principal.name)
     scan = get_scan_session(session, principal, scan_id)
     principal.require(Role.PRODUCER, Role.UNION, Role.ADMIN, action="change scan session status")
     if status is not scan.status and status not in _TRANSITIONS[scan.status]:

@@ -10,23 +10,26 @@ transaction-scoped advisory lock), so leaf indices are dense and never race.
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Final, TypeVar
 
 import rfc8785
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from likeness_ledger.config import Settings
+from likeness_ledger.db import utcnow
 from likeness_ledger.errors import Conflict, IntegrityFailure, InvalidInput, NotFound
 from likeness_ledger.keyfiles import load_or_create_signing_key
 from likeness_ledger.transparency import merkle
+from likeness_ledger.transparency.canonical import canonical_json
 from likeness_ledger.transparency.checkpoint import Checkpoint, Note, Signer
-from likeness_ledger.transparency.errors import ReceiptInvalid, TreeRangeError, VerificationError
-from likeness_ledger.transparency.models import LogCheckpoint, LogLeaf, LogNode
-from likeness_ledger.transparency.receipts import Receipt, event_leaf_hash
+from likeness_ledger.transparency.errors import TreeRangeError, VerificationError
+from likeness_ledger.transparency.models import LogCheckpoint, LogLeaf, LogLeafPerformer, LogNode
+from likeness_ledger.transparency.receipts import Receipt
 
 __all__ = [
     "DbNodeSource",
@@ -49,6 +52,11 @@ __all__ = [
 ADVISORY_LOCK_KEY: Final = 0x6C6C_6F67  # "llog": the key PostgreSQL appenders serialise on
 _EVENT_TYPE_MAX: Final = 64
 _BATCH: Final = 1000
+_PLACEHOLDER: Final = bytes(32)
+_NODE_CACHE_KEY: Final = "likeness.log_node_cache"
+_SEEN_SIZE_KEY: Final = "likeness.log_seen_size"
+_NODE_CACHE_MAX: Final = 1 << 18  # hashes (~20 MB) one session may keep before starting afresh
+_T = TypeVar("_T")
 
 
 class LogCorrupted(IntegrityFailure):
@@ -79,28 +87,76 @@ def verifier_key(settings: Settings) -> str:
 # --- reading -------------------------------------------------------------------------------------
 
 
+class _Driver:
+    """The DBAPI connection under a session's transaction, for the hot paths (bulk append, proof reads).
+
+    Going below SQLAlchemy here is what makes durable appends and database-backed proofs run at
+    in-memory speeds: Core statement execution costs ~100 µs a call, a proof needs one query and
+    an append batch a few thousand rows. Values still go through the columns' own bind
+    processors, so rows are stored exactly as the ORM would store them.
+    """
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self.dialect = connection.dialect
+        self.is_postgres = self.dialect.name == "postgresql"
+        self.raw: Any = connection.connection.driver_connection
+        self.mark = "%s" if self.is_postgres else "?"
+
+    def cursor(self) -> Any:
+        """A new DBAPI cursor in the session's transaction."""
+        return self.raw.cursor()
+
+    def binder(self, column: Any) -> Callable[[Any], Any]:
+        """The dialect's bind processor for ``column`` (identity when it has none)."""
+        process = column.type.dialect_impl(self.dialect).bind_processor(self.dialect)
+        return process if process is not None else _identity
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
 def size(session: Session) -> int:
     """Number of leaves in the log."""
-    last = session.scalar(select(func.max(LogLeaf.index)))
+    cursor = _Driver(session).cursor()
+    try:
+        cursor.execute('SELECT max("index") FROM log_leaves')
+        last = cursor.fetchone()[0]
+    finally:
+        cursor.close()
     return 0 if last is None else int(last) + 1
 
 
 class DbNodeSource:
     """A :class:`~likeness_ledger.transparency.merkle.NodeSource` reading the log tables.
 
-    Level 0 is ``log_leaves.leaf_hash``, higher levels ``log_nodes``; nodes read are cached for
-    the life of the object. Only complete subtrees within ``tree_size`` are served.
+    Level 0 is ``log_leaves.leaf_hash``, higher levels ``log_nodes``. Only complete subtrees
+    within ``tree_size`` are served. :meth:`run` computes a root or proof with one batched read
+    instead of one per node.
+
+    Nodes read are cached in the session (``session.info``), shared by every source on it: a
+    complete subtree's hash never changes once written, and a session lives for one transaction
+    here, so a node an uncommitted append wrote is forgotten with the transaction. Proofs on one
+    session (a page of receipts, a monitor's walk) then read the upper levels once.
     """
 
     def __init__(self, session: Session, tree_size: int) -> None:
         self.session = session
         self.tree_size = tree_size
-        self._cache: dict[tuple[int, int], bytes] = {}
+        cache = session.info.get(_NODE_CACHE_KEY)
+        if cache is None or len(cache) > _NODE_CACHE_MAX:
+            cache = session.info[_NODE_CACHE_KEY] = {}
+        self._cache: dict[tuple[int, int], bytes] = cache
+        self._driver: _Driver | None = None
+
+    def _check(self, level: int, index: int) -> None:
+        if level < 0 or index < 0 or (index + 1) << level > self.tree_size:
+            raise KeyError(f"no complete subtree at level {level}, index {index} in size {self.tree_size}")
 
     def get_node(self, level: int, index: int) -> bytes:
         """Return the stored hash of a complete subtree; raise ``KeyError`` if there is none."""
-        if level < 0 or index < 0 or (index + 1) << level > self.tree_size:
-            raise KeyError(f"no complete subtree at level {level}, index {index} in size {self.tree_size}")
+        self._check(level, index)
         cached = self._cache.get((level, index))
         if cached is not None:
             return cached
@@ -110,12 +166,88 @@ class DbNodeSource:
             found = self.session.scalar(select(LogNode.hash).where(LogNode.level == level, LogNode.index == index))
         if found is None:
             raise KeyError(f"log node missing: level {level}, index {index}; run `likeness log audit`")
-        self._cache[(level, index)] = found
+        self._cache[(level, index)] = bytes(found)
         return bytes(found)
+
+    def run(self, compute: Callable[[merkle.NodeSource], _T]) -> _T:
+        """Run ``compute`` (a root or proof over a node source) after fetching all it needs at once.
+
+        The nodes a proof visits depend only on indices and sizes, never on hash values, so a dry
+        run over placeholder hashes lists them; one query then reads them all and the real run is
+        served from the cache. A proof at size N costs one round trip of O(log N) rows.
+        """
+        recorder = _Recorder(self)
+        compute(recorder)
+        self.prefetch(recorder.wanted)
+        return compute(self)
+
+    def prefetch(self, wanted: Sequence[tuple[int, int]]) -> None:
+        """Read the given (level, index) nodes into the cache with one query (missing ones are skipped)."""
+        missing = [key for key in wanted if key not in self._cache]
+        if missing:
+            self._fetch(missing)
+
+    def _fetch(self, wanted: Sequence[tuple[int, int]]) -> None:
+        leaves = sorted({index for level, index in wanted if level == 0})
+        nodes = sorted({(level, index) for level, index in wanted if level > 0})
+        if self._driver is None:
+            self._driver = _Driver(self.session)
+        driver = self._driver
+        params: list[int] = [*leaves]
+        for level, index in nodes:
+            params += (level, index)
+        cursor = driver.cursor()
+        try:
+            cursor.execute(_fetch_sql(len(leaves), len(nodes), driver.mark), params)
+            self._cache.update(((int(lv), int(i)), bytes(h)) for lv, i, h in cursor.fetchall())
+        finally:
+            cursor.close()
+        # Anything still missing is read (and reported missing) one by one by get_node.
+
+
+@functools.lru_cache(maxsize=512)
+def _fetch_sql(leaves: int, nodes: int, mark: str) -> str:
+    """One query reading ``leaves`` leaf hashes and ``nodes`` stored nodes, each by its primary key.
+
+    A UNION ALL of point lookups, so both SQLite and PostgreSQL use the primary-key index for
+    every term (a row-value ``IN`` makes SQLite scan the table).
+    """
+    parts: list[str] = []
+    if leaves:
+        marks = ", ".join([mark] * leaves)
+        # Only placeholders are interpolated; every value is a bound parameter.
+        parts.append(f'SELECT 0, "index", leaf_hash FROM log_leaves WHERE "index" IN ({marks})')  # noqa: S608
+    parts += [f'SELECT level, "index", hash FROM log_nodes WHERE level = {mark} AND "index" = {mark}'] * nodes  # noqa: S608
+    return " UNION ALL ".join(parts)
+
+
+def forget_cached_nodes(session: Session) -> None:
+    """Drop the session's node cache (after a rollback, nodes read from the undone work are gone)."""
+    session.info.pop(_NODE_CACHE_KEY, None)
+    session.info.pop(_SEEN_SIZE_KEY, None)
+
+
+class _Recorder:
+    """A node source that serves placeholders and lists the uncached nodes asked for (see ``run``)."""
+
+    def __init__(self, source: DbNodeSource) -> None:
+        self.source = source
+        self.wanted: list[tuple[int, int]] = []
+
+    def get_node(self, level: int, index: int) -> bytes:
+        self.source._check(level, index)
+        if (level, index) not in self.source._cache:
+            self.wanted.append((level, index))
+        return _PLACEHOLDER
 
 
 def _checked_size(session: Session, tree_size: int | None) -> int:
+    # A size this session has already seen the log reach is still there (the log only grows, and
+    # a rollback forgets it), so a proof at or below it needs no query.
+    if tree_size is not None and 0 <= tree_size <= session.info.get(_SEEN_SIZE_KEY, -1):
+        return tree_size
     current = size(session)
+    session.info[_SEEN_SIZE_KEY] = current
     if tree_size is None:
         return current
     if not 0 <= tree_size <= current:
@@ -126,19 +258,19 @@ def _checked_size(session: Session, tree_size: int | None) -> int:
 def root(session: Session, tree_size: int | None = None) -> bytes:
     """The RFC 9162 root hash of the first ``tree_size`` leaves (default: the whole log)."""
     n = _checked_size(session, tree_size)
-    return merkle.tree_root(DbNodeSource(session, n), n)
+    return DbNodeSource(session, n).run(lambda source: merkle.tree_root(source, n))
 
 
 def inclusion_proof(session: Session, index: int, tree_size: int | None = None) -> list[bytes]:
     """The inclusion proof of leaf ``index`` in the tree of ``tree_size`` leaves (default: all)."""
     n = _checked_size(session, tree_size)
-    return merkle.tree_inclusion_proof(DbNodeSource(session, n), index, n)
+    return _inclusion(DbNodeSource(session, n), index=index, size=n)
 
 
 def consistency_proof(session: Session, size1: int, size2: int | None = None) -> list[bytes]:
     """The proof that the tree of ``size1`` leaves is a prefix of the tree of ``size2`` leaves."""
     n = _checked_size(session, size2)
-    return merkle.tree_consistency_proof(DbNodeSource(session, n), size1, n)
+    return DbNodeSource(session, n).run(lambda source: merkle.tree_consistency_proof(source, size1, n))
 
 
 # --- appending -----------------------------------------------------------------------------------
@@ -149,68 +281,134 @@ def _serialise_appenders(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
 
 
-def _leaf_row(index: int, event: dict[str, Any]) -> dict[str, Any]:
+def _uuid_field(value: object, field: str) -> uuid.UUID:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return _parse_uuid(str(value))
+    except ValueError as exc:
+        raise InvalidInput(f"{field}: expected a UUID, got {value!r}") from exc
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_uuid(text: str) -> uuid.UUID:
+    # Events name the same few performers over and over; parse each spelling once.
+    return uuid.UUID(text)
+
+
+def _performers_of(event: dict[str, Any]) -> list[uuid.UUID]:
+    performers: list[uuid.UUID] = []
+    performer = event.get("performer_id")
+    if performer is not None:
+        performers.append(_uuid_field(performer, "event.performer_id"))
+    many = event.get("performer_ids")
+    if many is not None:
+        if not isinstance(many, list):
+            raise InvalidInput(f"event.performer_ids: expected a list of UUIDs, got {type(many).__name__}")
+        for position, item in enumerate(many):
+            found = _uuid_field(item, f"event.performer_ids[{position}]")
+            if found not in performers:
+                performers.append(found)
+    return performers
+
+
+def _canonical_event(event: dict[str, Any]) -> tuple[bytes, str, list[uuid.UUID]]:
+    """Check an event and return its canonical JSON, type and the performers it concerns."""
     if not isinstance(event, dict):
         raise InvalidInput(f"event: expected a JSON object, got {type(event).__name__}")
     event_type = event.get("type")
     if not isinstance(event_type, str) or not 0 < len(event_type) <= _EVENT_TYPE_MAX:
         raise InvalidInput(f"event.type: expected a string of 1..{_EVENT_TYPE_MAX} characters, got {event_type!r}")
-    performer = event.get("performer_id")
-    performer_id: uuid.UUID | None = None
-    if performer is not None:
-        try:
-            performer_id = uuid.UUID(str(performer))
-        except ValueError as exc:
-            raise InvalidInput(f"event.performer_id: expected a UUID, got {performer!r}") from exc
+    performers = _performers_of(event)
     try:
-        leaf = event_leaf_hash(event)
-    except ReceiptInvalid as exc:
-        raise InvalidInput(exc.message) from exc
-    return {
-        "index": index,
-        "leaf_hash": leaf,
-        "event": rfc8785.dumps(event).decode("utf-8"),
-        "event_type": event_type,
-        "performer_id": performer_id,
-    }
+        canonical = canonical_json(event)
+    except rfc8785.CanonicalizationError as exc:
+        raise InvalidInput(f"event: expected RFC 8785-serialisable JSON, got {exc}") from exc
+    return canonical, event_type, performers
+
+
+_LEAF_COLUMNS: Final = ("index", "leaf_hash", "event", "event_type", "created_at")
+_NODE_COLUMNS: Final = ("level", "index", "hash")
+_LINK_COLUMNS: Final = ("performer_id", "leaf_index")
 
 
 def append_many(session: Session, events: Iterable[dict[str, Any]]) -> int:
     """Append events in order, in the caller's transaction; return the index of the first one.
 
-    Each event is a JSON object with a ``type`` (and optionally a ``performer_id``); it is stored
-    as RFC 8785 canonical JSON and committed to by ``leaf_hash(canonical JSON)``. Every subtree
-    the new leaves complete is stored too. Raises :class:`InvalidInput` for an event that cannot
-    be logged, before anything is written.
+    Each event is a JSON object with a ``type`` and optionally the performers it concerns (a
+    ``performer_id`` and/or a ``performer_ids`` list); it is stored as RFC 8785 canonical JSON and
+    committed to by ``leaf_hash(canonical JSON)``. Every subtree the new leaves complete is
+    stored too, and one ``log_leaf_performers`` row per performer concerned. Rows go in as one
+    ``executemany`` per table (``COPY`` on PostgreSQL), not one statement per row. Raises
+    :class:`InvalidInput` for an event that cannot be logged, before anything is written.
     """
+    checked = [_canonical_event(event) for event in events]
     _serialise_appenders(session)
     start = size(session)
-    leaves = [_leaf_row(start + offset, event) for offset, event in enumerate(events)]
-    if not leaves:
+    if not checked:
         return start
-    source = DbNodeSource(session, start)
-    fresh: dict[tuple[int, int], bytes] = {}
-
-    def get(level: int, index: int) -> bytes:
-        found = fresh.get((level, index))
-        return found if found is not None else source.get_node(level, index)
-
-    nodes: list[dict[str, Any]] = []
-    for leaf in leaves:
-        index, node = leaf["index"], leaf["leaf_hash"]
-        fresh[(0, index)] = node
-        level, width, position = 0, index + 1, index
-        # Each trailing zero bit of the new size completes one more subtree up the right edge.
-        while not width & 1:
-            node = merkle.node_hash(get(level, position - 1), node)
-            level, position, width = level + 1, position >> 1, width >> 1
-            fresh[(level, position)] = node
-            nodes.append({"level": level, "index": position, "hash": node})
-    for chunk in range(0, len(leaves), _BATCH):
-        session.execute(insert(LogLeaf), leaves[chunk : chunk + _BATCH])
-    for chunk in range(0, len(nodes), _BATCH):
-        session.execute(insert(LogNode), nodes[chunk : chunk + _BATCH])
+    driver = _Driver(session)
+    bind_uuid = driver.binder(LogLeafPerformer.__table__.c.performer_id)
+    created = driver.binder(LogLeaf.__table__.c.created_at)(utcnow())
+    bound: dict[uuid.UUID, Any] = {}
+    leaves: list[tuple[Any, ...]] = []
+    links: list[tuple[Any, ...]] = []
+    hashes: list[bytes] = []
+    leaf_hash = merkle.leaf_hash
+    for offset, (canonical, event_type, performers) in enumerate(checked):
+        index = start + offset
+        digest = leaf_hash(canonical)
+        hashes.append(digest)
+        for performer in performers:
+            if performer not in bound:
+                bound[performer] = bind_uuid(performer)
+            links.append((bound[performer], index))
+        leaves.append((index, digest, canonical.decode("utf-8"), event_type, created))
+    nodes = _completed_nodes(DbNodeSource(session, start), hashes, start)
+    _insert(driver, "log_leaves", _LEAF_COLUMNS, leaves)
+    _insert(driver, "log_nodes", _NODE_COLUMNS, nodes)
+    _insert(driver, "log_leaf_performers", _LINK_COLUMNS, links)
     return start
+
+
+def _insert(driver: _Driver, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    names = ", ".join(f'"{name}"' for name in columns)
+    cursor = driver.cursor()
+    try:
+        if driver.is_postgres:
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join([driver.mark] * len(columns))
+            # table and column names are the constants above; the values are bound parameters
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+    finally:
+        cursor.close()
+
+
+def _completed_nodes(source: DbNodeSource, new_leaves: Sequence[bytes], start: int) -> list[tuple[int, int, bytes]]:
+    """The complete-subtree hashes (level >= 1) that appending ``new_leaves`` at ``start`` creates."""
+    # A binary counter over the tree's right edge: edge[level] is the hash of the complete subtree
+    # at that level still waiting for its right sibling (one for each set bit of the size). It is
+    # read from the database once, then each new node costs one hash and no reads.
+    edge: list[bytes] = [b""] * 64
+    pending = [(level, (start >> level) - 1) for level in range(start.bit_length()) if start >> level & 1]
+    source.prefetch(pending)
+    for level, index in pending:
+        edge[level] = source.get_node(level, index)
+    nodes: list[tuple[int, int, bytes]] = []
+    node_hash = merkle.node_hash
+    for offset, leaf in enumerate(new_leaves):
+        node, level, position = leaf, 0, start + offset
+        while position & 1:  # a right child: it completes its parent
+            node = node_hash(edge[level], node)
+            level, position = level + 1, position >> 1
+            nodes.append((level, position, node))
+        edge[level] = node
+    return nodes
 
 
 def append(session: Session, event: dict[str, Any]) -> int:
@@ -379,3 +577,144 @@ def audit(session: Session) -> None:
 def hex_proof(proof: Sequence[bytes]) -> list[str]:
     """A proof as lower-case hex strings, the form receipts and proof files use."""
     return [item.hex() for item in proof]
+
+
+# --- per-performer receipts and tile reads ---------------------------------------------------------
+
+
+def leaf_concerns(session: Session, leaf_index: int, performer_id: uuid.UUID) -> bool:
+    """True when the event at ``leaf_index`` names ``performer_id`` among the performers it concerns."""
+    found = session.scalar(
+        select(LogLeafPerformer.leaf_index).where(
+            LogLeafPerformer.performer_id == performer_id, LogLeafPerformer.leaf_index == leaf_index
+        )
+    )
+    return found is not None
+
+
+def performer_leaves(session: Session, performer_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[int], int]:
+    """One page of the leaf indices whose events concern ``performer_id``, in log order, and the total."""
+    where = LogLeafPerformer.performer_id == performer_id
+    total = session.scalar(select(func.count()).select_from(LogLeafPerformer).where(where)) or 0
+    rows = session.scalars(
+        select(LogLeafPerformer.leaf_index)
+        .where(where)
+        .order_by(LogLeafPerformer.leaf_index)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [int(index) for index in rows], total
+
+
+def covering_checkpoint(session: Session, signer: Signer, origin: str, leaf_index: int) -> str:
+    """The latest stored checkpoint if it covers ``leaf_index``, else a newly signed one (write session)."""
+    note = latest_checkpoint(session)
+    if note is not None and Checkpoint.from_text(Note.from_text(note).text).size > leaf_index:
+        return note
+    return sign_checkpoint(session, signer, origin)
+
+
+def _inclusion(source: DbNodeSource, *, index: int, size: int) -> list[bytes]:
+    if not 0 <= index < size:
+        return merkle.tree_inclusion_proof(source, index, size)  # raises the usual range error
+    # The nodes are known from the indices alone: read them in one query, then fold them.
+    parts = _inclusion_parts(index, size)
+    source.prefetch([node for part in parts for node in part])
+    get, hash_pair = source.get_node, merkle.node_hash
+    proof: list[bytes] = []
+    for part in parts:
+        acc = get(*part[-1])
+        for node in reversed(part[:-1]):  # a partial right-edge node: fold its subtrees from the right
+            acc = hash_pair(get(*node), acc)
+        proof.append(acc)
+    return proof
+
+
+def _range_nodes(begin: int, end: int) -> list[tuple[int, int]]:
+    """The complete subtrees that leaves ``[begin, end)`` split into, left to right."""
+    nodes: list[tuple[int, int]] = []
+    while begin < end:
+        level = (end - begin).bit_length() - 1
+        nodes.append((level, begin >> level))
+        begin += 1 << level
+    return nodes
+
+
+def _inclusion_parts(index: int, size: int) -> list[list[tuple[int, int]]]:
+    """Each hash of the inclusion proof of leaf ``index`` at ``size``, as the stored nodes it folds.
+
+    The same walk as :func:`merkle.tree_inclusion_proof` (RFC 9162 PATH, bottom-up): complete
+    siblings below the point where the leaf's path meets the right edge, there the possibly
+    partial right-edge node (several complete subtrees, folded), then the complete left
+    subtrees above, one per set bit of the index.
+    """
+    inner = (index ^ (size - 1)).bit_length()
+    parts = [[(shift, (index >> shift) ^ 1)] for shift in range(inner - 1)]
+    if inner:
+        level = inner - 1
+        begin = ((index >> level) | 1) << level
+        parts.append(_range_nodes(begin, min(begin + (1 << level), size)))
+    position, level = index >> inner, inner
+    while position:
+        if position & 1:
+            parts.append([(level, position ^ 1)])
+        position >>= 1
+        level += 1
+    return parts
+
+
+def inclusion_nodes(index: int, size: int) -> list[tuple[int, int]]:
+    """The stored nodes ``(level, index)`` the inclusion proof of leaf ``index`` at ``size`` is built from."""
+    return [node for part in _inclusion_parts(index, size) for node in part]
+
+
+def receipts_under(session: Session, leaf_indices: Sequence[int], note: str) -> list[Receipt]:
+    """Receipts for each of ``leaf_indices`` against one signed checkpoint ``note`` that covers them all."""
+    checkpoint = Checkpoint.from_text(Note.from_text(note).text)
+    source = DbNodeSource(session, checkpoint.size)  # shared, so proofs reuse each other's nodes
+    made: list[Receipt] = []
+    for index in leaf_indices:
+        if not 0 <= index < checkpoint.size:
+            raise TreeRangeError(f"leaf index out of range: expected 0 <= index < {checkpoint.size}, got {index}")
+        event = session.scalar(select(LogLeaf.event).where(LogLeaf.index == index))
+        if event is None:
+            raise LogCorrupted(f"leaf {index}: missing below a signed checkpoint", index=index)
+        proof = _inclusion(source, index=index, size=checkpoint.size)
+        made.append(
+            Receipt(
+                event=json.loads(event),
+                leaf_index=index,
+                tree_size=checkpoint.size,
+                inclusion_proof=tuple(h.hex() for h in proof),
+                checkpoint=note,
+            )
+        )
+    return made
+
+
+def stored_hashes(session: Session, level: int, start: int, count: int) -> list[bytes]:
+    """The stored hashes of ``count`` consecutive complete subtrees at ``level`` from ``start``.
+
+    Level 0 is the leaf hashes. Raises :class:`NotFound` unless all of them exist.
+    """
+    if level == 0:
+        query = select(LogLeaf.leaf_hash).where(LogLeaf.index >= start, LogLeaf.index < start + count)
+        rows = session.scalars(query.order_by(LogLeaf.index))
+    else:
+        query = select(LogNode.hash).where(
+            LogNode.level == level, LogNode.index >= start, LogNode.index < start + count
+        )
+        rows = session.scalars(query.order_by(LogNode.index))
+    found = [bytes(row) for row in rows]
+    if len(found) != count:
+        raise NotFound(f"level {level} has no {count} complete subtrees from index {start}")
+    return found
+
+
+def stored_events(session: Session, start: int, count: int) -> list[bytes]:
+    """The canonical JSON bytes of ``count`` consecutive leaves from ``start`` (the tlog entries)."""
+    query = select(LogLeaf.event).where(LogLeaf.index >= start, LogLeaf.index < start + count)
+    found = [event.encode("utf-8") for event in session.scalars(query.order_by(LogLeaf.index))]
+    if len(found) != count:
+        raise NotFound(f"the log has no {count} entries from index {start}")
+    return found

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from likeness_ledger.accounts.services import Principal
-from likeness_ledger.db import Database
+from likeness_ledger.db import Database, set_actor
 from likeness_ledger.errors import InvalidInput
 from likeness_ledger.registry import services as registry
 from likeness_ledger.registry.models import ReplicaAsset
@@ -70,6 +70,7 @@ def store_replica(
         registry.check_asset_upload(session, principal, meta)  # refuse before reading any bytes
     info = store.put(data, max_size=max_size, expected_size=meta.size, expected_sha256=meta.sha256)
     with db.write() as session:
+        set_actor(session, principal.name)
         registry.check_asset_upload(session, principal, meta)  # state may have changed meanwhile
         _record_blob(session, info.sha256, info.size)
         existing = session.scalar(
@@ -120,6 +121,7 @@ def release(
     if not purpose or len(purpose) > 500:
         raise InvalidInput("purpose: say why the replica is needed (1 to 500 characters)")
     with db.write() as session:
+        set_actor(session, principal.name)
         asset = registry.get_asset(session, principal, asset_id)
         request = ReleaseRequest(
             principal=principal, asset_id=asset.id, performer_id=asset.performer_id, purpose=purpose

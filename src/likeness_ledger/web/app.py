@@ -20,10 +20,14 @@ _ROUTERS = (
     "accounts",
     "registry",
     "assets",
+    "log",
 )
 
 # Routes whose bodies are raw file uploads; they stream and enforce their own (larger) limit.
-_UPLOAD_SUFFIXES = ("/assets", "/authority-document")
+_UPLOAD_SUFFIXES = (
+    "/assets",
+    "/authority-document",
+)
 
 
 class Health(BaseModel):

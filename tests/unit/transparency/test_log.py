@@ -50,9 +50,8 @@ def test_append_returns_dense_indices_and_stores_canonical_json(runtime: Runtime
         assert first is not None
         assert first.event == '{"a":[1,2],"b":1,"type":"a"}'
         assert first.leaf_hash == event_leaf_hash({"type": "a", "b": 1, "a": [1, 2]})
-        assert first.performer_id is None
-        last = session.get(LogLeaf, 3)
-        assert last is not None and last.performer_id == uuid.UUID(PERFORMER)
+        assert log.performer_leaves(session, uuid.UUID(PERFORMER), limit=10, offset=0) == ([3], 1)
+        assert not log.leaf_concerns(session, 0, uuid.UUID(PERFORMER))
         assert log.size(session) == 4
         # 4 leaves complete nodes (1,0), (1,1) and (2,0).
         assert session.scalar(select(func.count()).select_from(LogNode)) == 3
@@ -240,3 +239,54 @@ def test_concurrent_appenders_get_dense_indices(runtime: Runtime) -> None:
     assert sorted(got) == list(range(32))
     with runtime.db.read() as session:
         log.audit(session)
+
+
+def test_appends_in_uneven_batches_store_exactly_the_complete_subtrees(runtime: Runtime) -> None:
+    rng = random.Random(11)
+    tree = merkle.MerkleTree()
+    appended = 0
+    while appended < 700:
+        batch = [{"type": "t", "n": appended + k} for k in range(rng.choice([1, 2, 3, 7, 64, 129]))]
+        with runtime.db.write() as session:
+            assert log.append_many(session, batch) == appended
+        for item in batch:
+            tree.append(event_leaf_hash(item))
+        appended += len(batch)
+    with runtime.db.read() as session:
+        log.audit(session)  # every node present, none extra, each matching the leaves below it
+        stored = {
+            (level, index): bytes(h)
+            for level, index, h in session.execute(select(LogNode.level, LogNode.index, LogNode.hash))
+        }
+        assert all(stored[key] == tree.get_node(*key) for key in stored)
+        assert log.root(session) == tree.root()
+
+
+def test_inclusion_nodes_are_exactly_what_the_proof_reads() -> None:
+    class Recording:
+        def __init__(self, tree: merkle.MerkleTree) -> None:
+            self.tree, self.read = tree, []
+
+        def get_node(self, level: int, index: int) -> bytes:
+            self.read.append((level, index))
+            return self.tree.get_node(level, index)
+
+    tree = merkle.MerkleTree([merkle.leaf_hash(bytes([n])) for n in range(70)])
+    for size in range(1, 71):
+        for index in range(size):
+            recording = Recording(tree)
+            merkle.tree_inclusion_proof(recording, index, size)
+            assert sorted(set(recording.read)) == sorted(set(log.inclusion_nodes(index, size))), (index, size)
+
+
+def test_every_inclusion_proof_from_the_database_matches_the_in_memory_tree(runtime: Runtime) -> None:
+    events = fill(runtime, 70)
+    tree = merkle.MerkleTree(event_leaf_hash(e) for e in events)
+    with runtime.db.read() as session:
+        for size in range(1, 71):
+            for index in range(size):
+                assert log.inclusion_proof(session, index, size) == tree.inclusion_proof(index, size), (index, size)
+        with pytest.raises(TreeRangeError):
+            log.inclusion_proof(session, 5, 71)
+        with pytest.raises(TreeRangeError):
+            log.inclusion_proof(session, 5, 5)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path
 from likeness_ledger.accounts import services as svc
 from likeness_ledger.accounts.models import Account, Role
 from likeness_ledger.accounts.schemas import AccountIn, AccountOut, NewToken, TokenIn, TokenOut
+from likeness_ledger.db import set_actor
 from likeness_ledger.schemas import Page
 from likeness_ledger.web.api import ERROR_RESPONSES
 from likeness_ledger.web.deps import CurrentPrincipal, Paging, ReadSession, State
@@ -32,6 +33,7 @@ def create_account(state: State, principal: CurrentPrincipal, body: AccountIn) -
     """Create an account (admin)."""
     principal.require(Role.ADMIN, action="create account")
     with state.db.write() as session:
+        set_actor(session, principal.name)
         return _out(svc.create_account(session, **body.model_dump()))
 
 
@@ -63,6 +65,7 @@ def create_token(
 ) -> NewToken:
     """Issue a token for an account (admin, or the account itself); the secret is returned once."""
     with state.db.write() as session:
+        set_actor(session, principal.name)
         account = svc.get_account(session, principal, account_id)
         token, secret = svc.issue_token(session, account, label=body.label)
         return NewToken.model_validate({**TokenOut.model_validate(token).model_dump(), "token": secret})
