@@ -1,6 +1,7 @@
 """Imports every ORM module so ``Base.metadata`` holds every table (Alembic and tests need that)."""
 
 from likeness_ledger.accounts import models as accounts_models
+from likeness_ledger.consent import models as consent_models  # noqa: F401 - registers the tables
 from likeness_ledger.db import Base
 from likeness_ledger.registry import models as registry_models
 from likeness_ledger.transparency import models as transparency_models

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
         ge=0,
         description="seconds between the background checkpoint signer's runs in `likeness serve`; 0 turns it off",
     )
+    rates_include_unverified: bool = Field(
+        default=False,
+        description="compute obligations with the [U] (derived) scale figures of RULES.md §2 as well",
+    )
 
     @field_validator("data_dir")
     @classmethod

@@ -17,6 +17,9 @@ from sqlalchemy.orm import Session
 from likeness_ledger.accounts import services as accounts
 from likeness_ledger.accounts.models import Account, Role
 from likeness_ledger.accounts.services import Principal
+from likeness_ledger.consent import schemas as consent_schemas
+from likeness_ledger.consent import services as consent
+from likeness_ledger.consent.models import ConsentGrant, ConsentScope, Representation, Signer
 from likeness_ledger.registry import schemas
 from likeness_ledger.registry import services as registry
 from likeness_ledger.registry.models import (
@@ -63,6 +66,7 @@ def seed(rt: Runtime) -> list[DemoToken]:
         if session.scalar(select(Account).where(Account.name == DEMO_MARKER)) is None:
             _seed_world(rt, session, accounts.principal_for(session, admin))
     _seed_scan_file(rt)
+    _seed_consents(rt)
     tokens = []
     with rt.db.write() as session:
         for account in session.scalars(
@@ -181,6 +185,27 @@ def _seed_world(rt: Runtime, session: Session, admin: Principal) -> None:
             operator="Volumetric Stage 2",
         ),
     )
+    # Maya consented to the scan before it was held (signed on paper, recorded by the union), so
+    # the session may take place.
+    consent.create_grant(
+        session,
+        union_p,
+        consent_schemas.GrantIn(
+            performer_id=by_key["maya"].id,
+            scope=ConsentScope.CREATION,
+            production_id=film.id,
+            uses=[
+                consent_schemas.UseIn(
+                    key="stadium-crowd", description="face capture for the crowd in the stadium sequence, scenes 40-44"
+                )
+            ],
+            specific=True,
+            separately_signed=True,
+            signed_by=Signer.PERFORMER,
+            signed_on=date(2026, 9, 3),
+            representation=Representation.UNION,
+        ),
+    )
     registry.set_scan_status(session, admin, scan.id, ScanStatus.COMPLETED)
 
 
@@ -204,3 +229,62 @@ def _seed_scan_file(rt: Runtime) -> None:
     vault.store_replica(
         rt.db, rt.store, studio, meta, [_scan_bytes("maya-face")], max_size=rt.settings.max_upload_bytes
     )
+
+
+def _seed_consents(rt: Runtime) -> None:
+    """Maya's signed consent to the crowd use of her scan in Stadium, and a request for more.
+
+    The demo then shows both answers: the crowd use in Stadium clears (and is paid); a trailer use,
+    or any use in another production, is denied with the reason.
+    """
+    with rt.db.read() as session:
+        maya = accounts.principal_for(session, accounts.account_by_name(session, "maya"))
+        studio = accounts.principal_for(session, accounts.account_by_name(session, "northlight"))
+        assets, _ = registry.list_assets(session, studio, limit=1, offset=0)
+        if not assets or session.scalar(select(ConsentGrant.id).where(ConsentGrant.replica_asset_id == assets[0].id)):
+            return
+        asset = assets[0]
+        scan = registry.get_scan_session(session, studio, asset.scan_session_id) if asset.scan_session_id else None
+    if scan is None:
+        return
+    document = b"Consent to digital replica use: crowd in the stadium sequence of Stadium, scenes 40-44.\n"
+    digest = vault.store_blob(rt.db, rt.store, [document], max_size=rt.settings.max_upload_bytes)
+    with rt.db.write() as session:
+        grant = consent.create_grant(
+            session,
+            maya,
+            consent_schemas.GrantIn(
+                performer_id=asset.performer_id,
+                scope=ConsentScope.USE,
+                replica_asset_id=asset.id,
+                production_id=scan.production_id,
+                uses=[
+                    consent_schemas.UseIn(
+                        key="stadium-crowd", description="crowd in the stadium sequence, scenes 40-44"
+                    )
+                ],
+                specific=True,
+                separately_signed=True,
+                signed_on=date(2026, 9, 8),
+                expires_on=date(2027, 3, 31),
+                representation=Representation.UNION,
+            ),
+        )
+        consent.attach_grant_document(session, maya, grant.id, digest)
+        consent.create_request(
+            session,
+            studio,
+            consent_schemas.RequestIn(
+                performer_id=asset.performer_id,
+                production_id=scan.production_id,
+                scope=ConsentScope.USE,
+                replica_asset_id=asset.id,
+                uses=[
+                    consent_schemas.UseIn(
+                        key="stadium-trailer", description="the crowd shot of scene 42 in the theatrical trailer"
+                    )
+                ],
+                expires_on=date(2027, 6, 30),
+                proposed_daily_pay="250.00",
+            ),
+        )

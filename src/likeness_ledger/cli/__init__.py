@@ -80,7 +80,9 @@ accounts.register(app)
 # Commands owned by other domains register themselves when their module is present.
 # One line per domain module, so parallel work adds lines rather than editing one.
 _DOMAIN_COMMANDS = (
+    "odrl",
     "clear",
+    "consent",
     "log",
 )
 for _name in _DOMAIN_COMMANDS:

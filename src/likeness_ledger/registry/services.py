@@ -298,6 +298,9 @@ def create_scan_session(session: Session, principal: Principal, data: schemas.Sc
     scan = ScanSession(**data.model_dump())
     session.add(scan)
     _flush(session, "scan session")
+    from likeness_ledger.consent.services import check_scan_schedule  # noqa: PLC0415 - consent reads the registry
+
+    check_scan_schedule(session, scan)  # the 48-hour notice rule; the transaction rolls back on refusal
     return scan
 
 
@@ -327,6 +330,10 @@ def set_scan_status(session: Session, principal: Principal, scan_id: uuid.UUID, 
     principal.require(Role.PRODUCER, Role.UNION, Role.ADMIN, action="change scan session status")
     if status is not scan.status and status not in _TRANSITIONS[scan.status]:
         raise Conflict(f"status: cannot go from {scan.status.value} to {status.value}")
+    if status is ScanStatus.COMPLETED and scan.status is not ScanStatus.COMPLETED:
+        from likeness_ledger.consent.services import check_scan_start  # noqa: PLC0415 - consent reads the registry
+
+        check_scan_start(session, scan)  # creation consent and notice, as the engine decides on the scan's day
     scan.status = status
     return scan
 

@@ -8,9 +8,12 @@ composition denies, so the default is always deny.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
+
+from sqlalchemy.orm import Session
 
 from likeness_ledger.accounts.models import Role
 from likeness_ledger.accounts.services import Principal
@@ -29,6 +32,10 @@ class ReleaseRequest:
     asset_id: uuid.UUID
     performer_id: uuid.UUID
     purpose: str
+    #: The day the bytes would be used from, and the transaction deciding: what consent-based
+    #: policies need to ask the clearance engine.
+    on: date | None = None
+    session: Session | None = None
 
 
 class ReleasePolicy(Protocol):
@@ -95,3 +102,42 @@ class AllOf:
 def default_release_policy() -> ReleasePolicy:
     """The owning performer, their representatives, or the union."""
     return AnyOf([PerformerOrRepresentative(), UnionAccess()])
+
+
+class ProducerConsentedUse:
+    """A producer may have a replica only for a use the clearance engine allows on the day.
+
+    The purpose names the use and the production (``USE_KEY@PRODUCTION_ID``); a denial carries
+    the engine's reason codes and messages.
+    """
+
+    def check(self, request: ReleaseRequest) -> None:
+        """Ask the engine; raise its denial."""
+        if request.principal.role is not Role.PRODUCER:
+            raise ReleaseDenied("release: the caller is not a producer")
+        if request.session is None or request.on is None:
+            raise ReleaseDenied("release: no clearance context to judge a producer's use (default deny)")
+        from likeness_ledger.consent.services import check_release  # noqa: PLC0415 - consent imports the vault
+
+        check_release(request.session, request.principal, request.asset_id, request.purpose, on=request.on)
+
+
+class ByRole:
+    """Apply the policy for the caller's role, or ``otherwise``: a role's own reasons stay its own."""
+
+    def __init__(self, policies: Mapping[Role, ReleasePolicy], otherwise: ReleasePolicy) -> None:
+        self._policies = dict(policies)
+        self._otherwise = otherwise
+
+    def check(self, request: ReleaseRequest) -> None:
+        """Delegate by role."""
+        self._policies.get(request.principal.role, self._otherwise).check(request)
+
+
+def gated_release_policy() -> ReleasePolicy:
+    """What :func:`~likeness_ledger.vault.services.release` applies: producers through the engine.
+
+    The depicted performer, their representatives and the union keep their access; a producer
+    gets the bytes only for a use the clearance engine allows.
+    """
+    return ByRole({Role.PRODUCER: ProducerConsentedUse()}, default_release_policy())

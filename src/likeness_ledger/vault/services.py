@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import BinaryIO
 
 from sqlalchemy import func, select
@@ -22,7 +23,7 @@ from likeness_ledger.registry import services as registry
 from likeness_ledger.registry.models import ReplicaAsset
 from likeness_ledger.registry.schemas import AssetMeta
 from likeness_ledger.vault.models import Release, VaultBlob
-from likeness_ledger.vault.policy import ReleasePolicy, ReleaseRequest, default_release_policy
+from likeness_ledger.vault.policy import ReleasePolicy, ReleaseRequest, gated_release_policy
 from likeness_ledger.vault.store import BlobStore
 
 GC_GRACE_SECONDS = 3600
@@ -111,11 +112,14 @@ def release(
     purpose: str,
     *,
     policy: ReleasePolicy | None = None,
+    on: date | None = None,
 ) -> tuple[ReplicaAsset, Iterator[bytes]]:
     """The one way replica bytes leave the vault: check the policy, record the release, stream.
 
     The release is recorded before the first byte is sent; the stream verifies every chunk and the
-    whole file's digest as it goes, and fails rather than hand over altered bytes.
+    whole file's digest as it goes, and fails rather than hand over altered bytes. A producer gets
+    the bytes only for a use the clearance engine allows on ``on`` (default today), named in the
+    purpose as ``USE_KEY@PRODUCTION_ID`` (:func:`~likeness_ledger.vault.policy.gated_release_policy`).
     """
     purpose = purpose.strip()
     if not purpose or len(purpose) > 500:
@@ -124,9 +128,14 @@ def release(
         set_actor(session, principal.name)
         asset = registry.get_asset(session, principal, asset_id)
         request = ReleaseRequest(
-            principal=principal, asset_id=asset.id, performer_id=asset.performer_id, purpose=purpose
+            principal=principal,
+            asset_id=asset.id,
+            performer_id=asset.performer_id,
+            purpose=purpose,
+            on=on or datetime.now(UTC).date(),  # the day of use: today, unless a caller says otherwise
+            session=session,
         )
-        (policy or default_release_policy()).check(request)
+        (policy or gated_release_policy()).check(request)
         session.add(Release(asset_id=asset.id, account_id=principal.account_id, purpose=purpose))
     return asset, store.iter_plaintext(asset.sha256)
 

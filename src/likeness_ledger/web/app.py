@@ -20,6 +20,8 @@ _ROUTERS = (
     "accounts",
     "registry",
     "assets",
+    "consent",
+    "clearances",
     "log",
 )
 
@@ -27,6 +29,7 @@ _ROUTERS = (
 _UPLOAD_SUFFIXES = (
     "/assets",
     "/authority-document",
+    "/signed-document",
 )
 
 
