@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         ge=0,
         description="seconds between the background checkpoint signer's runs in `likeness serve`; 0 turns it off",
     )
+    payment_due_days: int = Field(
+        default=30, ge=0, le=3650, description="days after an obligation is incurred or recorded until it is overdue"
+    )
     rates_include_unverified: bool = Field(
         default=False,
         description="compute obligations with the [U] (derived) scale figures of RULES.md §2 as well",

@@ -31,6 +31,7 @@ from likeness_ledger.registry.models import (
     ScanStatus,
 )
 from likeness_ledger.runtime import Runtime
+from likeness_ledger.usage.demo import seed_usage
 from likeness_ledger.vault import services as vault
 
 DEMO_MARKER = "union"
@@ -67,6 +68,7 @@ def seed(rt: Runtime) -> list[DemoToken]:
             _seed_world(rt, session, accounts.principal_for(session, admin))
     _seed_scan_file(rt)
     _seed_consents(rt)
+    seed_usage(rt)
     tokens = []
     with rt.db.write() as session:
         for account in session.scalars(

@@ -23,6 +23,7 @@ _ROUTERS = (
     "consent",
     "clearances",
     "log",
+    "usage",
 )
 
 # Routes whose bodies are raw file uploads; they stream and enforce their own (larger) limit.
