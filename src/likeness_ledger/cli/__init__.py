@@ -84,6 +84,7 @@ _DOMAIN_COMMANDS = (
     "clear",
     "consent",
     "log",
+    "detection",
     "usage",
 )
 for _name in _DOMAIN_COMMANDS:

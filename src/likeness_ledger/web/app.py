@@ -23,6 +23,7 @@ _ROUTERS = (
     "consent",
     "clearances",
     "log",
+    "detection",
     "usage",
 )
 
@@ -31,6 +32,9 @@ _UPLOAD_SUFFIXES = (
     "/assets",
     "/authority-document",
     "/signed-document",
+    "/detection/references",
+    "/detection/scan",
+    "/detection/jobs",
 )
 
 

@@ -1,0 +1,248 @@
+"""Scanning one file: faces (and voices) against the gallery, with no database access.
+
+:class:`Scanner` holds the gallery and the engines; :meth:`Scanner.scan` reads one file and returns
+what is in it. Deciding cleared or unauthorized and recording findings needs the database and is
+done by :mod:`likeness_ledger.detection.services`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from likeness_ledger.detection import media, operating, voicebridge
+from likeness_ledger.detection.face import EMBEDDING_DIM, face_engine
+from likeness_ledger.detection.fingerprint import MIN_QUALITY, Pdq, pdq_of
+from likeness_ledger.detection.index import GalleryIndex, make_index
+from likeness_ledger.detection.models import MediaKind, Modality
+
+# Detections of one performer in sampled frames less than this apart (seconds) form one segment.
+SEGMENT_GAP = 2.5 * media.MAX_GAP
+TOP_K = 5
+# Video frames are searched for faces at this longer side (720p: 640x360), then embedded at full size;
+# a face of 48 px in a 720p frame is still 24 px for the detector.
+VIDEO_DETECT_SIDE = 640
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryPerformer:
+    """Who a gallery label stands for: the performer's id and external reference (union id)."""
+
+    id: uuid.UUID
+    ref: str | None
+
+
+@dataclass
+class Gallery:
+    """Enrolled references by modality, ready to search, with the operating point for each."""
+
+    performers: dict[uuid.UUID, GalleryPerformer]
+    face: GalleryIndex
+    face_threshold: float
+    voice: GalleryIndex | None = None
+    voice_threshold: float = 1.0
+    voice_note: str | None = None
+
+    @classmethod
+    def build(
+        cls,
+        performers: dict[uuid.UUID, GalleryPerformer],
+        face_refs: Sequence[tuple[uuid.UUID, npt.NDArray[np.float32]]],
+        voice_refs: Sequence[tuple[uuid.UUID, npt.NDArray[np.float32]]] = (),
+        *,
+        index_kind: str = "auto",
+        target_fpir: float = operating.DEFAULT_FPIR,
+    ) -> Gallery:
+        """Index references ``(performer_id, unit vector)``; the face threshold follows the gallery size."""
+        face = make_index(EMBEDDING_DIM, len(face_refs), kind=index_kind)
+        if face_refs:
+            face.add(np.stack([v for _, v in face_refs]), [p for p, _ in face_refs])
+        voice: GalleryIndex | None = None
+        voice_threshold = 1.0
+        voice_note = None
+        # Load the voice model only when someone is enrolled by voice (it takes seconds).
+        backend = voicebridge.backend() if voice_refs else None
+        if voice_refs and backend is None:
+            voice_note = voicebridge.unavailable_reason()
+        if backend is not None and voice_refs:
+            voice = make_index(len(voice_refs[0][1]), len(voice_refs), kind=index_kind)
+            voice.add(np.stack([v for _, v in voice_refs]), [p for p, _ in voice_refs])
+            voice_threshold = backend.threshold(len(voice_refs))
+        return cls(
+            performers=performers,
+            face=face,
+            face_threshold=operating.face_threshold(len(face_refs), target_fpir),
+            voice=voice,
+            voice_threshold=voice_threshold,
+            voice_note=voice_note,
+        )
+
+
+@dataclass
+class FileScan:
+    """What one file holds, before clearance: matches in the issue's JSON shape, plus its fingerprints."""
+
+    path: str
+    media: MediaKind | None = None
+    matches: list[dict[str, Any]] = field(default_factory=list)
+    sha256: str | None = None
+    pdq: Pdq | None = None
+    size: tuple[int, int] | None = None  # image or frame width, height
+    error: str | None = None
+    voice_note: str | None = None
+
+
+def _performer_json(p: GalleryPerformer) -> dict[str, Any]:
+    return {"id": str(p.id), "ref": p.ref}
+
+
+class Scanner:
+    """Scans files against one gallery."""
+
+    def __init__(self, gallery: Gallery, *, all_frames: bool = False) -> None:
+        self.gallery = gallery
+        self.all_frames = all_frames
+
+    # --- faces ---------------------------------------------------------------------------------
+
+    def _best(self, index: GalleryIndex, vectors: npt.NDArray[np.float32], threshold: float) -> list[tuple[Any, float]]:
+        """Top gallery performer per query vector, or None below the threshold."""
+        out: list[tuple[Any, float]] = []
+        for hits in index.search(vectors, TOP_K):
+            if hits and hits[0].score >= threshold:
+                out.append((hits[0].label, hits[0].score))
+            else:
+                out.append((None, hits[0].score if hits else 0.0))
+        return out
+
+    def faces_in(
+        self, image: npt.NDArray[np.uint8], *, detect_max_side: int | None = None
+    ) -> list[tuple[uuid.UUID, float, tuple[int, int, int, int]]]:
+        """``(performer_id, score, box)`` for every face in the image that matches the gallery."""
+        if len(self.gallery.face) == 0:
+            return []
+        faces = face_engine().faces(image, detect_max_side=detect_max_side)
+        if not faces:
+            return []
+        best = self._best(self.gallery.face, np.stack([f.embedding for f in faces]), self.gallery.face_threshold)
+        return [(label, score, f.box) for f, (label, score) in zip(faces, best, strict=True) if label is not None]
+
+    def _image(self, path: Path, result: FileScan) -> None:
+        image = media.load_image(path)
+        result.size = (int(image.shape[1]), int(image.shape[0]))
+        result.pdq = pdq_of(image)
+        for performer_id, score, box in self.faces_in(image):
+            result.matches.append(
+                {
+                    "performer": _performer_json(self.gallery.performers[performer_id]),
+                    "modality": Modality.FACE.value,
+                    "score": round(score, 4),
+                    "box": list(box),
+                }
+            )
+
+    def _video(self, path: Path, result: FileScan, progress: Callable[[float], None] | None) -> None:
+        sightings: list[tuple[uuid.UUID, float, float]] = []
+        best_frame: tuple[float, npt.NDArray[np.uint8]] | None = None
+        first: npt.NDArray[np.uint8] | None = None
+        for frame in media.video_frames(path, all_frames=self.all_frames):
+            if first is None:
+                first = frame.image
+                result.size = (int(frame.image.shape[1]), int(frame.image.shape[0]))
+            for performer_id, score, _box in self.faces_in(frame.image, detect_max_side=VIDEO_DETECT_SIDE):
+                sightings.append((performer_id, frame.time, score))
+                if best_frame is None or score > best_frame[0]:
+                    best_frame = (score, frame.image)
+            if progress is not None:
+                progress(frame.time)
+        if first is None:
+            raise media.MediaError("video has no decodable frames")
+        # The frame with the strongest match stands for the video in staydown checks.
+        key_frame = best_frame[1] if best_frame is not None else first
+        pdq = pdq_of(key_frame)
+        result.pdq = pdq if pdq.quality >= MIN_QUALITY else None
+        result.matches.extend(self._segments(sightings, Modality.FACE))
+        self._voice(path, result)
+
+    def _voice(self, path: Path, result: FileScan) -> None:
+        result.voice_note = self.gallery.voice_note
+        if self.gallery.voice is None or len(self.gallery.voice) == 0:
+            return
+        backend = voicebridge.backend()
+        if backend is None:
+            return
+        samples = media.audio_samples(path, backend.sample_rate)
+        if samples.size == 0:
+            return
+        windows = backend.segments(samples, backend.sample_rate)
+        if not windows:
+            return
+        best = self._best(self.gallery.voice, np.stack([v for _, _, v in windows]), self.gallery.voice_threshold)
+        by_performer: dict[uuid.UUID, list[tuple[float, float, float]]] = {}
+        for (start, end, _), (label, score) in zip(windows, best, strict=True):
+            if label is not None:
+                by_performer.setdefault(label, []).append((start, end, score))
+        for performer_id, spans in by_performer.items():
+            for start, end, score in backend.merge(spans, self.gallery.voice_threshold):
+                result.matches.append(self._segment(performer_id, Modality.VOICE, score, start, end))
+        result.matches.sort(key=lambda m: (m.get("start", 0.0), m["modality"], m["performer"]["id"]))
+
+    def _segments(self, sightings: list[tuple[uuid.UUID, float, float]], modality: Modality) -> list[dict[str, Any]]:
+        """Merge per-frame (or per-window) sightings into segments per performer."""
+        out: list[dict[str, Any]] = []
+        by_performer: dict[uuid.UUID, list[tuple[float, float]]] = {}
+        for performer_id, t, score in sightings:
+            by_performer.setdefault(performer_id, []).append((t, score))
+        for performer_id, seen in by_performer.items():
+            seen.sort()
+            start, end, best = seen[0][0], seen[0][0], seen[0][1]
+            for t, score in seen[1:]:
+                if t - end > SEGMENT_GAP:
+                    out.append(self._segment(performer_id, modality, best, start, end))
+                    start, best = t, score
+                end = t
+                best = max(best, score)
+            out.append(self._segment(performer_id, modality, best, start, end))
+        out.sort(key=lambda m: (m["start"], m["performer"]["id"]))
+        return out
+
+    def _segment(
+        self, performer_id: uuid.UUID, modality: Modality, score: float, start: float, end: float
+    ) -> dict[str, Any]:
+        return {
+            "performer": _performer_json(self.gallery.performers[performer_id]),
+            "modality": modality.value,
+            "score": round(score, 4),
+            "start": round(start, 2),
+            "end": round(end, 2),
+        }
+
+    # --- entry point ---------------------------------------------------------------------------
+
+    def scan(
+        self, path: Path, *, label: str | None = None, progress: Callable[[float], None] | None = None
+    ) -> FileScan:
+        """Scan one file; a file that cannot be read gives a result with ``error`` set, never raises."""
+        result = FileScan(path=label or str(path))
+        try:
+            result.sha256 = media.sha256_file(path)
+            result.media = media.sniff(path)
+            if result.media is MediaKind.IMAGE:
+                self._image(path, result)
+            elif result.media is MediaKind.VIDEO:
+                self._video(path, result, progress)
+            else:
+                self._voice(path, result)
+        except media.MediaError as exc:
+            result.error = exc.message
+            result.matches = []
+        except OSError as exc:
+            result.error = f"cannot read the file ({exc.strerror or exc})"
+            result.matches = []
+        return result

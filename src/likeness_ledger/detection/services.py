@@ -1,0 +1,536 @@
+"""Detection services: enrolment, withdrawal, scanning with clearance, findings and their life cycle.
+
+Visibility follows the registry: a performer (or their representative) enrols, scans against and
+sees only their own references and findings; the union and admins see all; a producer may scan
+(a platform checking uploads) and sees the findings its own scans raised, never other findings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import ColumnElement, false, func, select, true
+from sqlalchemy.orm import Session, aliased
+
+from likeness_ledger.accounts.models import Role
+from likeness_ledger.accounts.services import Principal
+from likeness_ledger.db import Database, set_actor, utcnow
+from likeness_ledger.detection import media, voicebridge
+from likeness_ledger.detection.face import MODEL_NAME, face_engine
+from likeness_ledger.detection.fingerprint import nearest
+from likeness_ledger.detection.models import (
+    Finding,
+    FindingStatus,
+    MediaKind,
+    Modality,
+    Reference,
+    ReferenceSource,
+)
+from likeness_ledger.detection.scan import FileScan, Gallery, GalleryPerformer, Scanner
+from likeness_ledger.errors import Conflict, InvalidInput, NotFound
+from likeness_ledger.registry import services as registry
+from likeness_ledger.registry.models import Performer
+from likeness_ledger.vault.models import Release
+from likeness_ledger.vault.store import BlobStore
+
+ENROL_PURPOSE = "internal use: detection enrolment (face/voice reference embedding)"
+SCAN_PURPOSE = "internal use: detection scan of a stored asset"
+COUNTER_NOTICE_DAYS = 14
+
+
+# --- visibility --------------------------------------------------------------------------------
+
+
+def _require_enrol(session: Session, principal: Principal, performer_id: uuid.UUID) -> Performer:
+    principal.require(Role.PERFORMER, Role.REPRESENTATIVE, Role.UNION, Role.ADMIN, action="enrol references")
+    if principal.acts_for_performer and principal.performer_id != performer_id:
+        raise NotFound(f"performer {performer_id} not found")
+    performer = session.get(Performer, performer_id)
+    if performer is None:
+        raise NotFound(f"performer_id: performer {performer_id} not found")
+    return performer
+
+
+def reference_filter(principal: Principal) -> ColumnElement[bool]:
+    """References the principal may see: their own performer's, or all for the union and admins."""
+    if principal.sees_all:
+        return true()
+    if principal.acts_for_performer:
+        return Reference.performer_id == principal.performer_id
+    return false()
+
+
+def finding_filter(principal: Principal) -> ColumnElement[bool]:
+    """Findings the principal may see: the performer's own, all (union/admin), or those it reported."""
+    if principal.sees_all:
+        return true()
+    if principal.acts_for_performer:
+        return Finding.performer_id == principal.performer_id
+    return Finding.reported_by == principal.account_id
+
+
+# --- enrolment ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """A reference embedding computed from media, with what it was computed from."""
+
+    modality: Modality
+    model: str
+    vector: np.ndarray[Any, np.dtype[np.float32]]
+    sha256: str
+
+
+def embed_reference(data: bytes, name: str) -> Embedded:
+    """Embed one reference file: the largest face of an image, or the voice of an audio file."""
+    digest = hashlib.sha256(data).hexdigest()
+    if not data:
+        raise InvalidInput(f"{name}: empty file (0 bytes)")
+    if media.is_image_header(data[:16]):
+        try:
+            image = media.load_image(data)
+        except media.MediaError as exc:
+            raise InvalidInput(f"{name}: {exc.message}") from exc
+        faces = face_engine().faces(image)
+        if not faces:
+            raise InvalidInput(f"{name}: no face found in the reference image")
+        # References are portraits: the largest face is the subject (faces() sorts largest first).
+        return Embedded(Modality.FACE, MODEL_NAME, faces[0].embedding, digest)
+    backend = voicebridge.backend()
+    if backend is None:
+        raise InvalidInput(f"{name}: not an image, and {voicebridge.unavailable_reason()}")
+    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as tmp:
+        tmp.write(data)
+        tmp.flush()
+        try:
+            samples = media.audio_samples(Path(tmp.name), backend.sample_rate)
+        except media.MediaError as exc:
+            raise InvalidInput(f"{name}: {exc.message}") from exc
+    if samples.size < backend.sample_rate:
+        raise InvalidInput(f"{name}: no audio, or under one second of it")
+    return Embedded(Modality.VOICE, backend.model, backend.embed(samples, backend.sample_rate), digest)
+
+
+def add_reference(
+    session: Session,
+    principal: Principal,
+    performer_id: uuid.UUID,
+    embedded: Embedded,
+    *,
+    source: ReferenceSource,
+    source_name: str | None,
+    asset_id: uuid.UUID | None = None,
+) -> tuple[Reference, bool]:
+    """Store an embedding for a performer; the same source twice returns the first (False)."""
+    set_actor(session, principal.name)
+    _require_enrol(session, principal, performer_id)
+    existing = session.scalar(
+        select(Reference).where(
+            Reference.performer_id == performer_id,
+            Reference.modality == embedded.modality,
+            Reference.source_sha256 == embedded.sha256,
+            Reference.model == embedded.model,
+        )
+    )
+    if existing is not None:
+        return existing, False
+    ref = Reference(
+        performer_id=performer_id,
+        modality=embedded.modality,
+        model=embedded.model,
+        embedding=np.asarray(embedded.vector, dtype="<f4").tobytes(),
+        source=source,
+        asset_id=asset_id,
+        source_sha256=embedded.sha256,
+        source_name=(source_name or "")[:300] or None,
+        created_by=principal.account_id,
+    )
+    session.add(ref)
+    session.flush()
+    return ref, True
+
+
+def enrol_upload(
+    db: Database, principal: Principal, performer_id: uuid.UUID, data: bytes, name: str
+) -> tuple[Reference, bool]:
+    """Enrol reference media sent by the caller (only its digest and embedding are kept)."""
+    with db.read() as session:
+        _require_enrol(session, principal, performer_id)  # refuse before running any model
+    embedded = embed_reference(data, name)
+    with db.write() as session:
+        return add_reference(
+            session, principal, performer_id, embedded, source=ReferenceSource.UPLOAD, source_name=name
+        )
+
+
+def _asset_bytes(
+    db: Database, store: BlobStore, principal: Principal, asset_id: uuid.UUID, purpose: str
+) -> tuple[Any, bytes]:
+    """Decrypt a replica asset for an internal use, recording that use like a release."""
+    with db.write() as session:
+        set_actor(session, principal.name)
+        asset = registry.get_asset(session, principal, asset_id)
+        session.add(Release(asset_id=asset.id, account_id=principal.account_id, purpose=purpose))
+    return asset, b"".join(store.iter_plaintext(asset.sha256))
+
+
+def enrol_asset(db: Database, store: BlobStore, principal: Principal, asset_id: uuid.UUID) -> tuple[Reference, bool]:
+    """Enrol a performer's replica asset from the vault (decrypted here, never handed out)."""
+    with db.read() as session:
+        asset = registry.get_asset(session, principal, asset_id)
+        _require_enrol(session, principal, asset.performer_id)
+    asset, data = _asset_bytes(db, store, principal, asset_id, ENROL_PURPOSE)
+    embedded = embed_reference(data, asset.filename or str(asset.id))
+    with db.write() as session:
+        return add_reference(
+            session,
+            principal,
+            asset.performer_id,
+            embedded,
+            source=ReferenceSource.ASSET,
+            source_name=asset.filename,
+            asset_id=asset.id,
+        )
+
+
+def list_references(
+    session: Session, principal: Principal, *, limit: int, offset: int, performer_id: uuid.UUID | None = None
+) -> tuple[list[Reference], int]:
+    """References the caller may see (embeddings are not part of the answer)."""
+    where = [reference_filter(principal)]
+    if performer_id is not None:
+        where.append(Reference.performer_id == performer_id)
+    total = session.scalar(select(func.count()).select_from(Reference).where(*where)) or 0
+    rows = session.scalars(
+        select(Reference).where(*where).order_by(Reference.created_at, Reference.id).limit(limit).offset(offset)
+    )
+    return list(rows), total
+
+
+def withdraw(
+    session: Session, principal: Principal, performer_id: uuid.UUID, *, reference_id: uuid.UUID | None = None
+) -> int:
+    """Delete a performer's enrolled embeddings (all, or one); returns how many were deleted."""
+    set_actor(session, principal.name)
+    _require_enrol(session, principal, performer_id)
+    where = [Reference.performer_id == performer_id]
+    if reference_id is not None:
+        where.append(Reference.id == reference_id)
+        if session.scalar(select(Reference.id).where(*where)) is None:
+            raise NotFound(f"reference {reference_id} not found")
+    # Row by row (not a bulk DELETE) so the transparency log's ORM hooks see each deletion.
+    rows = list(session.scalars(select(Reference).where(*where)))
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return len(rows)
+
+
+# --- gallery and scanning ----------------------------------------------------------------------
+
+
+_GALLERY_CACHE: dict[tuple[str, str, str], tuple[tuple[Any, ...], Gallery]] = {}
+_GALLERY_LOCK = threading.Lock()
+
+
+def load_gallery(session: Session, principal: Principal, *, index_kind: str = "auto") -> Gallery:
+    """The gallery a principal scans against: their own references, or everyone's.
+
+    Built galleries are cached per scope and database: a new reference always has the newest
+    ``created_at`` and a withdrawal lowers the count, so ``(count, newest)`` tells when to rebuild.
+    """
+    scope = [Reference.performer_id == principal.performer_id] if principal.acts_for_performer else []
+    version = tuple(session.execute(select(func.count(), func.max(Reference.created_at)).where(*scope)).one())
+    key = (str(session.get_bind().engine.url), str(principal.performer_id) if scope else "*", index_kind)
+    with _GALLERY_LOCK:
+        cached = _GALLERY_CACHE.get(key)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+    gallery = _build_gallery(session, scope, index_kind)
+    with _GALLERY_LOCK:
+        _GALLERY_CACHE[key] = (version, gallery)
+    return gallery
+
+
+def _build_gallery(session: Session, scope: list[Any], index_kind: str) -> Gallery:
+    stmt = select(Reference.performer_id, Reference.modality, Reference.model, Reference.embedding).where(*scope)
+    faces: list[tuple[uuid.UUID, Any]] = []
+    voices: list[tuple[uuid.UUID, str, Any]] = []
+    for performer_id, modality, model, blob in session.execute(stmt):
+        vec = np.frombuffer(blob, dtype="<f4").astype(np.float32)
+        if modality is Modality.FACE and model == MODEL_NAME:
+            faces.append((performer_id, vec))
+        elif modality is Modality.VOICE:
+            voices.append((performer_id, model, vec))
+    # Vectors of another model version are not comparable; the voice model loads only if needed.
+    backend = voicebridge.backend() if voices else None
+    voice_refs = [(p, v) for p, model, v in voices if backend is None or model == backend.model]
+    ids = {p for p, _ in faces} | {p for p, _ in voice_refs}
+    performers = {
+        pid: GalleryPerformer(pid, ref)
+        for pid, ref in session.execute(select(Performer.id, Performer.union_member_id).where(Performer.id.in_(ids)))
+    }
+    return Gallery.build(performers, faces, voice_refs, index_kind=index_kind)
+
+
+@dataclass
+class ScanResult:
+    """A scanned file with its verdict, as the CLI and API report it."""
+
+    scan: FileScan
+    status: str  # cleared | unauthorized | no_match | error
+    cleared_by: str | None = None
+    findings: list[uuid.UUID] = field(default_factory=list)
+    staydown_of: uuid.UUID | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The issue's per-file shape (plus ``error`` for a file that could not be read)."""
+        out: dict[str, Any] = {
+            "path": self.scan.path,
+            "media": self.scan.media.value if self.scan.media else None,
+            "status": self.status,
+            "matches": self.scan.matches,
+        }
+        if self.scan.error:
+            out["error"] = self.scan.error
+        return out
+
+
+def cleared_performers(session: Session, sha256: str) -> set[uuid.UUID]:
+    """Performers whose cleared, current usage reports list this exact output file (by SHA-256).
+
+    Queried here rather than through ``usage.services.outputs_by_sha256``, which answers one report
+    per digest: an output showing two performers is covered by two reports, one for each.
+    """
+    try:
+        from likeness_ledger.usage.models import ReportStatus, UsageOutput, UsageReport  # noqa: PLC0415
+    except ImportError:  # the usage domain is optional
+        return set()
+    newer = aliased(UsageReport)
+    stmt = (
+        select(UsageReport.performer_id)
+        .join(UsageOutput, UsageOutput.report_id == UsageReport.id)
+        .where(
+            UsageOutput.sha256 == sha256,
+            UsageReport.status == ReportStatus.CLEARED,
+            ~select(newer.id).where(newer.supersedes_id == UsageReport.id).exists(),
+        )
+    )
+    return set(session.scalars(stmt))
+
+
+def _staydown(session: Session, scan: FileScan) -> Finding | None:
+    if scan.pdq is None:
+        return None
+    rows = session.execute(select(Finding.pdq, Finding.id).where(Finding.pdq.is_not(None))).all()
+    hit = nearest(scan.pdq.hex, ((pdq, fid) for pdq, fid in rows if pdq))
+    if hit is None:
+        return None
+    return session.get(Finding, hit[1])
+
+
+def judge(session: Session, principal: Principal, scan: FileScan, *, c2pa_valid: bool = False) -> ScanResult:
+    """Cleared, unauthorized or no match; record findings for unauthorized matches (staydown too)."""
+    if scan.error:
+        return ScanResult(scan, "error")
+    assert scan.sha256 is not None
+    earlier = _staydown(session, scan)
+    if earlier is not None and earlier.media_sha256 != scan.sha256:
+        matched = {m["performer"]["id"] for m in scan.matches}
+        if str(earlier.performer_id) not in matched:
+            # A known unauthorized picture re-uploaded: its performer is in it even if no face matched now.
+            width, height = scan.size or (0, 0)
+            for m in earlier.matches:
+                copy = {k: v for k, v in m.items() if k in ("performer", "modality", "score")}
+                if scan.media is MediaKind.IMAGE:
+                    copy["box"] = [0, 0, width, height]
+                else:
+                    copy |= {"start": 0.0, "end": 0.0}
+                scan.matches.append(copy)
+                break
+    if not scan.matches:
+        return ScanResult(scan, "no_match")
+    if c2pa_valid:
+        return ScanResult(scan, "cleared", cleared_by="c2pa")
+    covered = cleared_performers(session, scan.sha256)
+    uncovered = sorted({m["performer"]["id"] for m in scan.matches} - {str(p) for p in covered})
+    if not uncovered:
+        return ScanResult(scan, "cleared", cleared_by="usage_report")
+    is_reupload = earlier is not None and earlier.media_sha256 != scan.sha256
+    result = ScanResult(scan, "unauthorized", staydown_of=earlier.id if is_reupload and earlier else None)
+    set_actor(session, principal.name)
+    now = utcnow()
+    for performer in uncovered:
+        pid = uuid.UUID(performer)
+        mine = [m for m in scan.matches if m["performer"]["id"] == performer]
+        best = max(mine, key=lambda m: m["score"])
+        finding = session.scalar(
+            select(Finding).where(Finding.performer_id == pid, Finding.media_sha256 == scan.sha256)
+        )
+        if finding is None:
+            finding = Finding(
+                performer_id=pid,
+                media_sha256=scan.sha256,
+                media=scan.media,
+                location=scan.path,
+                modality=Modality(best["modality"]),
+                score=float(best["score"]),
+                matches=mine,
+                pdq=scan.pdq.hex if scan.pdq else None,
+                staydown_of=result.staydown_of,
+                reported_by=principal.account_id,
+                sightings=1,
+                last_seen_at=now,
+            )
+            session.add(finding)
+        else:
+            finding.sightings += 1
+            finding.last_seen_at = now
+        session.flush()
+        result.findings.append(finding.id)
+    return result
+
+
+def scan_files(
+    db: Database,
+    principal: Principal,
+    paths: list[tuple[Path, str]],
+    *,
+    all_frames: bool = False,
+    index_kind: str = "auto",
+    keys_dir: Path | None = None,
+    on_file: Callable[[int, ScanResult], None] | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> list[ScanResult]:
+    """Scan files ``(path on disk, label)`` one by one; a bad file gives an error result, the rest go on."""
+    from likeness_ledger.detection import provenance  # noqa: PLC0415 - optional C2PA support
+
+    with db.read() as session:
+        gallery = load_gallery(session, principal, index_kind=index_kind)
+    scanner = Scanner(gallery, all_frames=all_frames)
+    results: list[ScanResult] = []
+    for i, (path, label) in enumerate(paths):
+        scan = scanner.scan(path, label=label, progress=progress)
+        signed = bool(scan.matches) and not scan.error and provenance.signed_by_registry(keys_dir, path)
+        with db.write() as session:
+            result = judge(session, principal, scan, c2pa_valid=signed)
+        results.append(result)
+        if on_file is not None:
+            on_file(i, result)
+    return results
+
+
+def scan_asset(
+    db: Database,
+    store: BlobStore,
+    principal: Principal,
+    asset_id: uuid.UUID,
+    *,
+    all_frames: bool = False,
+    keys_dir: Path | None = None,
+) -> ScanResult:
+    """Scan a stored replica asset (decrypted for this internal use, which is recorded)."""
+    asset, data = _asset_bytes(db, store, principal, asset_id, SCAN_PURPOSE)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / (asset.filename or "asset")
+        path.write_bytes(data)
+        return scan_files(db, principal, [(path, f"asset:{asset.id}")], all_frames=all_frames, keys_dir=keys_dir)[0]
+
+
+# --- findings ----------------------------------------------------------------------------------
+
+
+def get_finding(session: Session, principal: Principal, finding_id: uuid.UUID) -> Finding:
+    """One finding the caller may see."""
+    finding = session.scalar(select(Finding).where(Finding.id == finding_id, finding_filter(principal)))
+    if finding is None:
+        raise NotFound(f"finding {finding_id} not found")
+    return finding
+
+
+def list_findings(
+    session: Session,
+    principal: Principal,
+    *,
+    limit: int,
+    offset: int,
+    performer_id: uuid.UUID | None = None,
+    status: FindingStatus | None = None,
+) -> tuple[list[Finding], int]:
+    """Findings the caller may see, newest first."""
+    where: list[Any] = [finding_filter(principal)]
+    if performer_id is not None:
+        where.append(Finding.performer_id == performer_id)
+    if status is not None:
+        where.append(Finding.status == status)
+    total = session.scalar(select(func.count()).select_from(Finding).where(*where)) or 0
+    rows = session.scalars(
+        select(Finding).where(*where).order_by(Finding.created_at.desc(), Finding.id).limit(limit).offset(offset)
+    )
+    return list(rows), total
+
+
+_NEXT: dict[FindingStatus, set[FindingStatus]] = {
+    FindingStatus.OPEN: {FindingStatus.NOTICE_SENT, FindingStatus.REMOVED},
+    FindingStatus.NOTICE_SENT: {FindingStatus.REMOVED},
+    FindingStatus.REMOVED: {FindingStatus.COUNTER_NOTICED},
+    FindingStatus.COUNTER_NOTICED: {FindingStatus.RESTORED, FindingStatus.REMOVED},
+    FindingStatus.RESTORED: {FindingStatus.NOTICE_SENT},
+}
+
+
+def set_finding_status(session: Session, principal: Principal, finding_id: uuid.UUID, status: FindingStatus) -> Finding:
+    """Move a finding through sent -> removed -> counter-notice (14-day clock) -> restored."""
+    set_actor(session, principal.name)
+    finding = get_finding(session, principal, finding_id)
+    principal.require(Role.PERFORMER, Role.REPRESENTATIVE, Role.UNION, Role.ADMIN, action="update finding")
+    if status not in _NEXT[finding.status]:
+        raise Conflict(f"status: cannot go from {finding.status.value} to {status.value}")
+    now = utcnow()
+    if status is FindingStatus.RESTORED:
+        assert finding.restore_not_before is not None
+        if now < finding.restore_not_before:
+            raise Conflict(
+                f"status: the counter-notice's 14-day period runs until {finding.restore_not_before.isoformat()}"
+            )
+        finding.restored_at = now
+    elif status is FindingStatus.NOTICE_SENT:
+        finding.notice_sent_at = now
+    elif status is FindingStatus.REMOVED:
+        finding.removed_at = now
+    elif status is FindingStatus.COUNTER_NOTICED:
+        finding.counter_notice_at = now
+        finding.restore_not_before = now + timedelta(days=COUNTER_NOTICE_DAYS)
+    finding.status = status
+    session.flush()
+    return finding
+
+
+def sign_cleared_output(db: Database, keys_dir: Path, principal: Principal, src: Path, dst: Path) -> set[uuid.UUID]:
+    """Sign an output with the registry's C2PA key, only if a cleared usage report lists its SHA-256."""
+    from likeness_ledger.detection import provenance  # noqa: PLC0415
+
+    principal.require(Role.PRODUCER, Role.UNION, Role.ADMIN, action="sign cleared output")
+    digest = media.sha256_file(src)
+    with db.read() as session:
+        covered = cleared_performers(session, digest)
+    if not covered:
+        raise Conflict(f"{src.name}: no cleared usage report lists this file (sha256 {digest})")
+    provenance.sign(
+        keys_dir,
+        src,
+        dst,
+        title=src.name,
+        assertions={"sha256": digest, "performers": sorted(str(p) for p in covered), "signed_for": principal.name},
+    )
+    return covered

@@ -1,0 +1,95 @@
+"""Detection over HTTP: enrol by upload, scan an upload, findings by role, notice PDF, background job."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+FACES = SHARED / "media" / "faces" / "face_recognition"
+
+
+def _jpeg(name: str, width: int) -> bytes:
+    img = cv2.imread(str(FACES / name))
+    h, w = img.shape[:2]
+    return cv2.imencode(".jpg", cv2.resize(img, (width, round(h * width / w)), interpolation=cv2.INTER_AREA))[
+        1
+    ].tobytes()
+
+
+@pytest.fixture
+def enrolled(as_):  # type: ignore[no-untyped-def]
+    maya = as_("maya")
+    me = maya.get("/performers").json()["items"][0]["id"]
+    r = maya.post(
+        f"/detection/references?performer_id={me}&filename=ref.jpg",
+        content=_jpeg("obama.jpg", 400),
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert r.status_code == 201, r.text
+    return me
+
+
+def test_enrol_scan_findings_notice(as_, enrolled: str) -> None:  # type: ignore[no-untyped-def]
+    studio = as_("northlight")
+    r = studio.post(
+        "/detection/scan?filename=upload.jpg",
+        content=_jpeg("obama2.jpg", 400),
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["status"] == "unauthorized" and body["media"] == "image"
+    assert body["matches"][0]["performer"]["id"] == enrolled and body["matches"][0]["performer"]["ref"] == "SAG-100201"
+    finding = body["findings"][0]
+    assert as_("maya").get(f"/detection/findings/{finding}").status_code == 200
+    assert as_("union").get("/detection/findings").json()["total"] == 1
+    assert as_("lena").get(f"/detection/findings/{finding}").status_code == 404
+    assert as_("pixelforge").get(f"/detection/findings/{finding}").status_code == 404
+    bad = as_("maya").post(
+        f"/detection/findings/{finding}/notices",
+        json={"signer_name": "Maya", "address": "x", "phone": "1", "email": "nope"},
+    )
+    assert bad.status_code == 422
+    n = as_("maya").post(
+        f"/detection/findings/{finding}/notices",
+        json={"signer_name": "Maya Ortiz", "address": "1 Main St", "phone": "+1 555 0100", "email": "maya@example.org"},
+    )
+    assert n.status_code == 201, n.text
+    pdf = as_("maya").get(f"/detection/notices/{n.json()['id']}/pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert as_("lena").get(f"/detection/notices/{n.json()['id']}").status_code == 404
+    s = as_("maya").post(f"/detection/findings/{finding}/status", json={"status": "restored"})
+    assert s.status_code == 409
+
+
+def test_bad_upload_is_a_per_file_error(as_, enrolled: str) -> None:  # type: ignore[no-untyped-def]
+    r = as_("union").post(
+        "/detection/scan?filename=x.mp4", content=b"not a video", headers={"Content-Type": "application/octet-stream"}
+    )
+    assert r.status_code == 200
+    assert r.json()["status"] == "error" and "not a supported" in r.json()["error"]
+
+
+def test_withdraw_and_background_job(as_, enrolled: str) -> None:  # type: ignore[no-untyped-def]
+    maya = as_("maya")
+    job = maya.post(
+        "/detection/jobs?filename=big.jpg",
+        content=_jpeg("obama2.jpg", 300),
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert job.status_code == 202, job.text
+    for _ in range(100):
+        state = maya.get(f"/detection/jobs/{job.json()['id']}").json()
+        if state["status"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    assert state["status"] == "done", state
+    assert state["result"][0]["status"] == "unauthorized"
+    assert as_("lena").get(f"/detection/jobs/{job.json()['id']}").status_code == 404
+    r = maya.client.delete(f"/detection/performers/{enrolled}/references", headers=maya.headers)
+    assert r.status_code == 200 and r.json()["deleted"] == 1
+    assert maya.get("/detection/references").json()["total"] == 0

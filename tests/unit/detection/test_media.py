@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from likeness_ledger.detection import media
+from likeness_ledger.detection.models import MediaKind
+
+SHARED = Path(__file__).resolve().parents[3].parent / "shared"
+FLAC = next(iter(sorted((SHARED / "media" / "voice").rglob("*.flac"))))
+
+
+def make_video(path: Path, scenes: list[np.ndarray], seconds_each: float, fps: int = 10) -> Path:
+    """A small MPEG-4 video showing each image for ``seconds_each``."""
+    h, w = scenes[0].shape[:2]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("mpeg4", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.time_base = Fraction(1, fps)
+        i = 0
+        for img in scenes:
+            for _ in range(round(seconds_each * fps)):
+                frame = av.VideoFrame.from_ndarray(img, format="bgr24")
+                frame.pts = i
+                i += 1
+                for packet in stream.encode(frame):
+                    out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def test_kind_comes_from_content(tmp_path: Path, media_dir: Path) -> None:
+    assert media.sniff(media_dir / "obama_ref.jpg") is MediaKind.IMAGE
+    assert media.sniff(FLAC) is MediaKind.AUDIO
+    img = cv2.imread(str(media_dir / "obama_ref.jpg"))
+    png = tmp_path / "x.mp4"  # a PNG under a video name is still an image
+    cv2.imwrite(str(tmp_path / "x.png"), img)
+    png.write_bytes((tmp_path / "x.png").read_bytes())
+    assert media.sniff(png) is MediaKind.IMAGE
+    webp = tmp_path / "x.webp"
+    cv2.imwrite(str(webp), img)
+    assert media.sniff(webp) is MediaKind.IMAGE
+    assert media.load_image(webp).shape == img.shape
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [("empty.png", b"", "empty file"), ("notes.mp4", b"just some text\n" * 20, "not a supported")],
+)
+def test_bad_files_say_why(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(media.MediaError, match=message):
+        media.sniff(path)
+
+
+def test_truncated_jpeg_is_refused(media_dir: Path) -> None:
+    data = (media_dir / "obama_ref.jpg").read_bytes()
+    with pytest.raises(media.MediaError, match="cannot be decoded"):
+        media.load_image(data[: len(data) // 2])
+
+
+def test_video_sampling_follows_scene_changes(tmp_path: Path) -> None:
+    a = np.full((72, 128, 3), 30, dtype=np.uint8)
+    b = np.full((72, 128, 3), 220, dtype=np.uint8)
+    video = make_video(tmp_path / "v.mp4", [a, b], seconds_each=1.5)
+    assert media.sniff(video) is MediaKind.VIDEO
+    times = [f.time for f in media.video_frames(video)]
+    # First frame, the cut at 1.5 s, and at least one frame per MAX_GAP within each scene.
+    assert times[0] == 0.0
+    assert any(abs(t - 1.5) < 0.05 for t in times)
+    assert max(np.diff(times)) <= media.MAX_GAP + 0.11
+    assert len(times) < 30
+    assert len(list(media.video_frames(video, all_frames=True))) == 30
+
+
+def test_audio_is_mono_16k() -> None:
+    samples = media.audio_samples(FLAC)
+    assert samples.dtype == np.float32 and samples.ndim == 1
+    assert 1 * media.VOICE_RATE < samples.size < 60 * media.VOICE_RATE
+    assert float(np.abs(samples).max()) <= 1.0
