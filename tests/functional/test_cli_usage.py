@@ -66,11 +66,11 @@ def test_report_from_file_list_pay_and_statement(cli, tmp_path: Path) -> None:
         cli,
         "usage",
         "report",
-        "--production",
+        "--production-id",
         film["id"],
-        "--performer",
+        "--performer-id",
         maya["id"],
-        "--asset",
+        "--asset-id",
         asset_id,
         "--use",
         "poster",
@@ -92,18 +92,26 @@ def test_report_from_file_list_pay_and_statement(cli, tmp_path: Path) -> None:
     line = jrun(cli, "obligations", "show", made["obligation_id"], actor="maya")
     assert line["outstanding"] is not None
     paid = jrun(
-        cli, "pay", "--obligation", made["obligation_id"], "--amount", "1.00", "--on", "2026-12-03", actor="northlight"
+        cli,
+        "pay",
+        "--obligation-id",
+        made["obligation_id"],
+        "--amount",
+        "1.00",
+        "--on",
+        "2026-12-03",
+        actor="northlight",
     )
     assert paid["applied"] == "1.00"
     assert (
         cli(
-            "pay", "--obligation", made["obligation_id"], "--amount", "1.00", "--on", "2026-12-03", actor="maya"
+            "pay", "--obligation-id", made["obligation_id"], "--amount", "1.00", "--on", "2026-12-03", actor="maya"
         ).exit_code
         == 2
     )
     assert (
         cli(
-            "pay", "--obligation", made["obligation_id"], "--amount", "x", "--on", "2026-12-03", actor="northlight"
+            "pay", "--obligation-id", made["obligation_id"], "--amount", "x", "--on", "2026-12-03", actor="northlight"
         ).exit_code
         == 2
     )

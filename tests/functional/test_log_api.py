@@ -187,7 +187,7 @@ def test_cli_writes_a_performers_receipts(as_: Any, runtime: Runtime, tmp_path: 
     maya = performer_id(as_, "Maya Okafor")
     out = tmp_path / "receipts"
     base = ["--data-dir", str(runtime.settings.data_dir), "--database-url", runtime.settings.database_url]
-    result = CliRunner().invoke(app, [*base, "log", "receipts", "--performer", maya, "--out", str(out)])
+    result = CliRunner().invoke(app, [*base, "log", "receipts", "--performer-id", maya, "--out", str(out)])
     assert result.exit_code == 0, result.output
     files = sorted(out.glob("receipt-*.json"))
     expected = as_("maya").get(f"/performers/{maya}/receipts").json()["total"]
@@ -195,8 +195,8 @@ def test_cli_writes_a_performers_receipts(as_: Any, runtime: Runtime, tmp_path: 
     key = log.verifier_key(runtime.settings)
     for path in files:
         Receipt.from_json(path.read_bytes()).verify([key])
-    bad = CliRunner().invoke(app, [*base, "log", "receipts", "--performer", "nope", "--out", str(out)])
-    assert bad.exit_code == 2 and "--performer" in bad.stderr
+    bad = CliRunner().invoke(app, [*base, "log", "receipts", "--performer-id", "nope", "--out", str(out)])
+    assert bad.exit_code == 2 and "--performer-id" in bad.stderr
 
 
 def test_serve_runs_the_checkpoint_signer_at_the_interval(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -84,7 +84,7 @@ def receipt_command(
 
 @log_app.command("receipts")
 def receipts_command(
-    performer: Annotated[str, typer.Option("--performer", help="performer id whose receipts to fetch")],
+    performer: Annotated[str, typer.Option("--performer-id", help="performer id whose receipts to fetch")],
     out: Annotated[Path, typer.Option("--out", help="folder to write receipt-<leaf index>.json files into")],
 ) -> None:
     """Write a receipt for every logged event concerning a performer, all under one checkpoint."""
@@ -95,12 +95,12 @@ def receipts_command(
     try:
         performer_id = uuid.UUID(performer)
     except ValueError:
-        _fail(InvalidInput(f"--performer: expected a UUID, got {performer!r}"))
+        _fail(InvalidInput(f"--performer-id: expected a UUID, got {performer!r}"))
     settings = STATE.runtime().settings
     with read_session() as session:
         indices, _ = log.performer_leaves(session, performer_id, limit=2**62, offset=0)
     if not indices:
-        _fail(NotFound(f"--performer: no logged events concern performer {performer_id}"))
+        _fail(NotFound(f"--performer-id: no logged events concern performer {performer_id}"))
     with write_session() as session:
         note = log.covering_checkpoint(session, log.log_signer(settings), settings.log_origin, max(indices))
     try:

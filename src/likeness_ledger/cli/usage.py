@@ -68,10 +68,10 @@ def _uuid(value: str | None, option: str) -> uuid.UUID | None:
 
 @usage_app.command("report")
 def usage_report(
-    production: Annotated[str | None, typer.Option(help="production id")] = None,
-    performer: Annotated[str | None, typer.Option(help="performer id")] = None,
+    production: Annotated[str | None, typer.Option("--production-id", help="production id")] = None,
+    performer: Annotated[str | None, typer.Option("--performer-id", help="performer id")] = None,
     asset: Annotated[
-        str | None, typer.Option(help="replica asset id (omit only if the replica is not on file)")
+        str | None, typer.Option("--asset-id", help="replica asset id (omit only if the replica is not on file)")
     ] = None,
     use: Annotated[str | None, typer.Option(help="use key, as the consent describes it")] = None,
     role: Annotated[str | None, typer.Option(help="background or principal: the part the replica plays")] = None,
@@ -132,8 +132,8 @@ def usage_report(
 @usage_app.command("list")
 def usage_list(
     status: Annotated[str | None, typer.Option(help="cleared or violation")] = None,
-    performer: Annotated[str | None, typer.Option(help="performer id")] = None,
-    production: Annotated[str | None, typer.Option(help="production id")] = None,
+    performer: Annotated[str | None, typer.Option("--performer-id", help="performer id")] = None,
+    production: Annotated[str | None, typer.Option("--production-id", help="production id")] = None,
     current: Annotated[bool, typer.Option("--current", help="leave out superseded reports")] = False,
     as_json: JsonOpt = False,
     limit: LimitOpt = 50,
@@ -152,8 +152,8 @@ def usage_list(
             limit=limit,
             offset=offset,
             status=wanted,
-            performer_id=_uuid(performer, "--performer"),
-            production_id=_uuid(production, "--production"),
+            performer_id=_uuid(performer, "--performer-id"),
+            production_id=_uuid(production, "--production-id"),
             current_only=current,
         )
         items = [services.report_out(session, r) for r in rows]
@@ -187,9 +187,9 @@ def _as_of(value: str | None) -> date:
 
 @obligations_app.command("list")
 def obligations_list(
-    performer: Annotated[str | None, typer.Option(help="performer id")] = None,
-    producer: Annotated[str | None, typer.Option(help="producer id")] = None,
-    production: Annotated[str | None, typer.Option(help="production id")] = None,
+    performer: Annotated[str | None, typer.Option("--performer-id", help="performer id")] = None,
+    producer: Annotated[str | None, typer.Option("--producer-id", help="producer id")] = None,
+    production: Annotated[str | None, typer.Option("--production-id", help="production id")] = None,
     kind: Annotated[str | None, typer.Option(help="usage, scan_only_call, adjustment or reversal")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="only overdue obligations")] = False,
     residuals: Annotated[bool, typer.Option("--residuals", help="only lines that also owe residuals")] = False,
@@ -205,9 +205,9 @@ def obligations_list(
     except ValueError as exc:
         raise InvalidInput(f"--kind: unknown kind {kind!r}") from exc
     query = obl.ObligationQuery(
-        performer_id=_uuid(performer, "--performer"),
-        producer_id=_uuid(producer, "--producer"),
-        production_id=_uuid(production, "--production"),
+        performer_id=_uuid(performer, "--performer-id"),
+        producer_id=_uuid(producer, "--producer-id"),
+        production_id=_uuid(production, "--production-id"),
         kind=wanted,
         residuals_due=True if residuals else None,
         pending_rate=True if pending else None,
@@ -242,9 +242,9 @@ def obligations_show(
 def obligations_adjust(
     amount: Annotated[str, typer.Option(help="signed amount, e.g. 150.00 or -20.00")],
     reason: Annotated[str, typer.Option(help="why the union adjusts")],
-    obligation: Annotated[str | None, typer.Option(help="obligation id to adjust")] = None,
-    performer: Annotated[str | None, typer.Option(help="performer id (new line)")] = None,
-    production: Annotated[str | None, typer.Option(help="production id (new line)")] = None,
+    obligation: Annotated[str | None, typer.Option("--obligation-id", help="obligation id to adjust")] = None,
+    performer: Annotated[str | None, typer.Option("--performer-id", help="performer id (new line)")] = None,
+    production: Annotated[str | None, typer.Option("--production-id", help="production id (new line)")] = None,
     on: Annotated[str | None, typer.Option(help="day the adjustment counts on (YYYY-MM-DD)")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -316,9 +316,11 @@ def obligations_balances(
 def pay_command(
     amount: Annotated[str, typer.Option(help="amount paid, e.g. 693.00")],
     on: Annotated[str, typer.Option(help="day paid (YYYY-MM-DD)")],
-    obligation: Annotated[str | None, typer.Option(help="obligation paid against")] = None,
-    performer: Annotated[str | None, typer.Option(help="performer paid on account")] = None,
-    producer: Annotated[str | None, typer.Option(help="paying producer (union/admin entries on account)")] = None,
+    obligation: Annotated[str | None, typer.Option("--obligation-id", help="obligation paid against")] = None,
+    performer: Annotated[str | None, typer.Option("--performer-id", help="performer paid on account")] = None,
+    producer: Annotated[
+        str | None, typer.Option("--producer-id", help="paying producer (union/admin entries on account)")
+    ] = None,
     reference: Annotated[str | None, typer.Option(help="your reference (unique per producer)")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -340,8 +342,8 @@ def pay_command(
 
 @payments_app.command("list")
 def payments_list(
-    performer: Annotated[str | None, typer.Option(help="performer id")] = None,
-    producer: Annotated[str | None, typer.Option(help="producer id")] = None,
+    performer: Annotated[str | None, typer.Option("--performer-id", help="performer id")] = None,
+    producer: Annotated[str | None, typer.Option("--producer-id", help="producer id")] = None,
     as_json: JsonOpt = False,
     limit: LimitOpt = 50,
     offset: OffsetOpt = 0,
@@ -354,8 +356,8 @@ def payments_list(
             principal,
             limit=limit,
             offset=offset,
-            performer_id=_uuid(performer, "--performer"),
-            producer_id=_uuid(producer, "--producer"),
+            performer_id=_uuid(performer, "--performer-id"),
+            producer_id=_uuid(producer, "--producer-id"),
         )
         items = [pay.payment_out(session, p) for p in rows]
     emit(items, as_json=as_json, columns=PAYMENT_COLS, title=f"payments ({len(items)} of {total})")
