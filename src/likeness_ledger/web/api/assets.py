@@ -19,7 +19,7 @@ from likeness_ledger.registry.schemas import AssetMeta
 from likeness_ledger.schemas import Page, page_of
 from likeness_ledger.vault import services as vault
 from likeness_ledger.web.api import ERROR_RESPONSES
-from likeness_ledger.web.deps import CurrentPrincipal, Paging, ReadSession, State
+from likeness_ledger.web.deps import AppState, CurrentPrincipal, Paging, ReadSession, State
 
 router = APIRouter(responses=ERROR_RESPONSES, tags=["assets"])
 
@@ -65,6 +65,18 @@ def _declared_length(request: Request, limit: int) -> int | None:
     if length > limit:
         raise PayloadTooLarge(f"body: {length} bytes is over the {limit}-byte upload limit")
     return length
+
+
+async def store_document_body(request: Request, state: AppState) -> str:
+    """Stream a document upload (the raw request body) into the vault; return its SHA-256."""
+    length = _declared_length(request, state.settings.max_upload_bytes)
+    body = _BlockingBody(request.stream().__aiter__())
+    digest: str = await anyio.to_thread.run_sync(
+        lambda: vault.store_blob(
+            state.db, state.store, body, max_size=state.settings.max_upload_bytes, expected_size=length
+        )
+    )
+    return digest
 
 
 @router.post("/assets", status_code=201, openapi_extra=_BINARY_BODY)
@@ -151,13 +163,7 @@ async def upload_authority_document(
     """Store the document that gives a representative authority (raw body) and link it."""
     with state.db.read() as session:
         registry.get_representative(session, principal, rep_id)  # 404 before any bytes move
-    length = _declared_length(request, state.settings.max_upload_bytes)
-    body = _BlockingBody(request.stream().__aiter__())
-    digest = await anyio.to_thread.run_sync(
-        lambda: vault.store_blob(
-            state.db, state.store, body, max_size=state.settings.max_upload_bytes, expected_size=length
-        )
-    )
+    digest = await store_document_body(request, state)
     with state.db.write() as session:
         rep = registry.attach_authority_document(session, principal, rep_id, digest)
         return schemas.RepresentativeOut.model_validate(rep)

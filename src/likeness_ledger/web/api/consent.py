@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-import anyio.to_thread
 from fastapi import APIRouter, Path, Request
 from sqlalchemy.orm import Session
 
@@ -13,9 +12,8 @@ from likeness_ledger.consent import schemas
 from likeness_ledger.consent import services as svc
 from likeness_ledger.consent.models import ConsentGrant, ConsentRequest, RequestStatus
 from likeness_ledger.schemas import Page
-from likeness_ledger.vault import services as vault
 from likeness_ledger.web.api import ERROR_RESPONSES
-from likeness_ledger.web.api.assets import _BINARY_BODY, _BlockingBody, _declared_length
+from likeness_ledger.web.api.assets import _BINARY_BODY, store_document_body
 from likeness_ledger.web.deps import CurrentPrincipal, Paging, ReadSession, State
 
 router = APIRouter(responses=ERROR_RESPONSES)
@@ -92,13 +90,7 @@ async def upload_signed_document(
     """Store the signed consent document (raw body) in the vault and put its SHA-256 on the grant (once)."""
     with state.db.read() as session:
         svc.check_document_upload(session, principal, grant_id)  # refuse before any bytes move
-    length = _declared_length(request, state.settings.max_upload_bytes)
-    body = _BlockingBody(request.stream().__aiter__())
-    digest = await anyio.to_thread.run_sync(
-        lambda: vault.store_blob(
-            state.db, state.store, body, max_size=state.settings.max_upload_bytes, expected_size=length
-        )
-    )
+    digest = await store_document_body(request, state)
     with state.db.write() as session:
         return grant_out(svc.attach_grant_document(session, principal, grant_id, digest))
 
