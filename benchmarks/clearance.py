@@ -6,6 +6,9 @@ What it does, in one run:
    1,000,000) for ``--performers`` performers and their replicas, with described uses,
    revocations and expiries; rows are written with ``executemany`` in one transaction per table;
 2. loads them once into :class:`~likeness_ledger.consent.engine.ClearanceIndex` (timed);
+   later, after the in-process run, commits one grant and then its revocation through a second
+   ``Database`` (as another process would) and times :meth:`ClearanceIndex.catch_up` following
+   the transparency log, against the full load;
 3. decides ``--requests`` mixed requests (default 200,000: covered uses, uses not described,
    other productions, creations, alterations, replicas without consent) in-process, timing each
    call: decisions/s and p50/p99 latency; a sample is checked against ``evaluate`` (the pure
@@ -48,12 +51,21 @@ from typing import Any
 
 import cedarpy
 import uvicorn
+from sqlalchemy import select
 
 from likeness_ledger import migrate
 from likeness_ledger.accounts import services as accounts
-from likeness_ledger.accounts.models import Role
+from likeness_ledger.accounts.models import Account, Role
 from likeness_ledger.config import load_settings
 from likeness_ledger.consent.engine import ClearanceIndex
+from likeness_ledger.consent.models import (
+    ConsentGrant,
+    ConsentScope,
+    GrantRevocation,
+    GrantUse,
+    Representation,
+    Signer,
+)
 from likeness_ledger.consent.query import ClearanceQuery
 from likeness_ledger.consent.services import evaluate
 from likeness_ledger.db import Database
@@ -315,6 +327,82 @@ def check_equal(path: Path, index: ClearanceIndex, queries: list[ClearanceQuery]
     return checked
 
 
+def incremental_refresh(path: Path, index: ClearanceIndex, world: dict[str, Any], repeats: int = 20) -> dict[str, Any]:
+    """Catching up after changes committed by another process: nothing new, one grant, one revocation.
+
+    The changes go through a second :class:`Database` with event logging on, as another process
+    (or the API) writes them; the index follows the transparency log instead of reloading.
+    """
+    reader = Database(f"sqlite:///{path}", log_events=False)
+    writer = Database(f"sqlite:///{path}")
+    clock = time.perf_counter
+    try:
+        nothing = []
+        for _ in range(repeats):
+            with reader.read() as session:
+                started = clock()
+                assert index.catch_up(session) == "current"
+                nothing.append(clock() - started)
+        performer = world["performers"][0]
+        replica = world["assets"][performer][0]
+        production = world["productions"][0]
+        with writer.write() as session:
+            admin = session.scalars(select(Account.id).limit(1)).one()
+            grant = ConsentGrant(
+                performer_id=performer,
+                scope=ConsentScope.USE,
+                replica_asset_id=replica,
+                production_id=production,
+                specific=True,
+                separately_signed=True,
+                signed_by=Signer.PERFORMER,
+                signed_on=date(2026, 1, 1),
+                representation=Representation.UNION,
+                recorded_by=admin,
+                uses=[GrantUse(position=0, key="bench-new-use", description="bench-new-use: scenes 1-3")],
+            )
+            session.add(grant)
+        query = ClearanceQuery(
+            action="use",
+            performer_id=performer,
+            production_id=production,
+            on=date(2026, 6, 1),
+            role="background",
+            replaces_in_person_work=False,
+            asset_id=replica,
+            use="bench-new-use",
+        )
+        with reader.read() as session:
+            started = clock()
+            grant_outcome = index.catch_up(session)
+            grant_s = clock() - started
+            exact = evaluate(session, query).to_report()
+        assert grant_outcome == "incremental", grant_outcome
+        after_grant = index.evaluate(query).to_report()
+        assert after_grant == exact, (after_grant, exact)
+        with writer.write() as session:
+            session.add(GrantRevocation(grant_id=grant.id, effective_on=date(2026, 3, 1), revoked_by=admin))
+        with reader.read() as session:
+            started = clock()
+            revocation_outcome = index.catch_up(session)
+            revocation_s = clock() - started
+            exact = evaluate(session, query).to_report()
+        assert revocation_outcome == "incremental", revocation_outcome
+        after_revocation = index.evaluate(query)
+        assert after_revocation.to_report() == exact, (after_revocation, exact)
+    finally:
+        reader.dispose()
+        writer.dispose()
+    nothing.sort()
+    return {
+        "nothing_new_ms_median": round(nothing[len(nothing) // 2] * 1000, 2),
+        "one_grant_ms": round(grant_s * 1000, 2),
+        "one_grant_decision": after_grant["decision"],
+        "one_revocation_ms": round(revocation_s * 1000, 2),
+        "after_revocation": [after_revocation.decision, *after_revocation.codes],
+    }
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     try:
@@ -524,6 +612,8 @@ def main() -> None:
         results["in_process"] = in_process(index, queries)
         print(f"in-process: {results['in_process']}", file=sys.stderr)
         results["checked_equal_to_evaluate"] = check_equal(path, index, queries, args.check)
+        results["incremental_refresh"] = incremental_refresh(path, index, world)
+        print(f"incremental refresh: {results['incremental_refresh']}", file=sys.stderr)
         del index
         gc.collect()
 

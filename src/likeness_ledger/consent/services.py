@@ -241,7 +241,8 @@ def check_query_visible(session: Session, principal: Principal, query: Clearance
 
 #: Tables whose rows the index reads; a commit touching any of them makes loaded indexes stale.
 _INDEXED: Final = (ConsentGrant, GrantUse, GrantRevocation, Performer, Production, ReplicaAsset, ScanSession)
-_generation = 0
+#: Commits of this process that touched those tables, counted per database (by URL).
+_generations: dict[str, int] = {}
 _index_lock = threading.Lock()
 _indexes: weakref.WeakKeyDictionary[Database, tuple[ClearanceIndex, int]] = weakref.WeakKeyDictionary()
 
@@ -255,9 +256,13 @@ def _note_indexed_changes(session: Session, _context: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _bump_generation(session: Session) -> None:
-    global _generation  # noqa: PLW0603 - one process-wide counter of committed changes
     if session.info.pop("clearance_dirty", False):
-        _generation += 1
+        key = _database_key(session.get_bind())
+        _generations[key] = _generations.get(key, 0) + 1
+
+
+def _database_key(bind: Any) -> str:
+    return str(bind.url.render_as_string(hide_password=False))
 
 
 @event.listens_for(Session, "after_rollback")
@@ -266,24 +271,31 @@ def _forget_changes(session: Session) -> None:
 
 
 def clearance_index(db: Database) -> ClearanceIndex:
-    """The database's in-memory index, reloaded when a change was committed since it was built.
+    """The database's in-memory index, brought up to date with every committed change first.
 
-    Changes committed by this process are seen through the session events above; a revocation
-    recorded by another process is caught by :meth:`ClearanceIndex.stale`, so a revoked consent
-    never keeps clearing here. (Grants added by another process show up at the next local change
-    or revocation: until then the index errs on the side of denying.)
+    Each call catches up with the transparency log (:meth:`ClearanceIndex.catch_up`): the
+    changes committed since the index last read, by this process or any other, are applied by
+    re-reading just the records they name, so a grant or revocation written anywhere counts from
+    the next call on. A write of this process made with event logging off leaves no leaf to
+    follow; the session events above notice it, and the index is then reloaded in full.
     """
     with _index_lock:
         cached = _indexes.get(db)
         with db.read() as session:
-            generation = _generation
+            generation = _generations.get(_database_key(db.engine), 0)
             if cached is None:
                 index = ClearanceIndex.load(session)
             else:
                 index, built = cached
-                if built == generation and not index.stale(session):
+                outcome = index.catch_up(session)
+                if built != generation and outcome == "current":
+                    # A local commit touched the indexed tables but the log shows nothing new:
+                    # it was written without events, so only a full read can see it.
+                    index.refresh(session)
+                    outcome = "reload"
+                if outcome == "current":
+                    _indexes[db] = (index, generation)
                     return index
-                index.refresh(session)
         # The index is millions of long-lived objects: moved out of the collector's generations, a
         # full collection no longer walks them all (pauses of seconds under load). They hold no
         # cycles, so reference counting still frees an index that is replaced.
