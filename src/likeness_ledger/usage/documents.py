@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 from typing import IO, Any, Final
 from xml.sax.saxutils import escape
@@ -20,6 +21,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from likeness_ledger.usage.statements import Statement
@@ -43,31 +45,46 @@ def _money(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
 
+def money_text(cents: int) -> str:
+    """Integer cents as dollars with two places, e.g. -1234 -> "-12.34" (no Decimal per line)."""
+    whole, part = divmod(abs(cents), 100)
+    return f"{'-' if cents < 0 else ''}{whole}.{part:02d}"
+
+
+#: The flags column, indexed by (residuals_due, pending_rate).
+_FLAGS: Final = (("", "pending_rate"), ("residuals_due", "residuals_due;pending_rate"))
+
+
 def write_csv(statement: Statement, out: IO[str]) -> None:
-    """Write the statement as CSV: an opening row, one row per line, violations, then totals."""
+    """Write the statement as CSV: an opening row, one row per line, violations, then totals.
+
+    Rows are streamed to ``out`` as they are made; a line's date text is made once per day.
+    """
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     period = statement.period
     writer.writerow(
         ["opening", period.start.isoformat(), "", "", "", "", "opening balance", _money(statement.opening), ""]
     )
-    for line in statement.lines:
-        flags = ";".join(
-            f for f, on in (("residuals_due", line.residuals_due), ("pending_rate", line.pending_rate)) if on
+    days: dict[date, str] = {}
+    flags = _FLAGS
+    writer.writerows(
+        (
+            "line",
+            days.get(on) or days.setdefault(on, on.isoformat()),
+            kind,
+            reference,
+            production,
+            producer,
+            description,
+            # money_text inlined for the usual non-negative line: one call fewer per row.
+            f"{cents // 100}.{cents % 100:02d}" if cents >= 0 else money_text(cents),
+            flags[residuals_due][pending_rate],
         )
-        writer.writerow(
-            [
-                "line",
-                line.on.isoformat(),
-                line.kind,
-                str(line.reference),
-                line.production,
-                line.producer,
-                line.description,
-                _money(line.amount),
-                flags,
-            ]
+        for on, kind, reference, production, producer, description, cents, residuals_due, pending_rate in (
+            statement.lines
         )
+    )
     for violation in statement.violations:
         writer.writerow(
             [
@@ -180,13 +197,15 @@ def pdf_bytes(statement: Statement) -> bytes:
         story.append(Paragraph(" ".join(notes), styles["BodyText"]))
     story.append(Paragraph("Lines", styles["Heading3"]))
     shown = statement.lines[:PDF_MAX_LINES]
+    production_cell = _CellMaker(38 * mm, small)
+    description_cell = _CellMaker(75 * mm, small)
     rows = [["Date", "Kind", "Production", "Description", "Amount"]] + [
         [
             line.on.isoformat(),
             line.kind.replace("_", " "),
-            Paragraph(escape(line.production), small),
-            Paragraph(escape(line.description), small),
-            _money(line.amount),
+            production_cell(line.production),
+            description_cell(line.description),
+            money_text(line.cents),
         ]
         for line in shown
     ]
@@ -208,6 +227,30 @@ def pdf_bytes(statement: Statement) -> bytes:
         story.append(_grid(rows, [22 * mm, 50 * mm, 50 * mm, 58 * mm]))
     doc.build(story)
     return buffer.getvalue()
+
+
+class _CellMaker:
+    """Table cells for one column: plain text where it fits on one line, a wrapping Paragraph otherwise.
+
+    A Paragraph costs reportlab a line-breaking pass per cell, which was most of the time of a
+    1,000-line PDF; most cells are short enough to be drawn as they are.
+    """
+
+    #: The grid's cells have reportlab's default padding of 6 points on each side.
+    PADDING: Final = 12
+
+    def __init__(self, width: Any, style: Any) -> None:
+        # width: the column width in points (a layout length, never money).
+        self._room = width - self.PADDING
+        self._style = style
+        self._fits: dict[str, bool] = {}
+
+    def __call__(self, text: str) -> str | Paragraph:
+        fits = self._fits.get(text)
+        if fits is None:
+            fits = "\n" not in text and stringWidth(text, "Helvetica", 7) <= self._room
+            self._fits[text] = fits
+        return text if fits else Paragraph(escape(text), self._style)
 
 
 def _grid(rows: Sequence[list[Any]], widths: Sequence[Any]) -> Table:
