@@ -52,7 +52,7 @@ def test_enroll_folder_scan_and_notice(settings: Settings, tmp_path: Path) -> No
     assert out["other.jpg"]["status"] == "no_match"
     assert all(out[n]["status"] == "error" and out[n]["error"] for n in ("broken.mp4", "empty.png", "cut.jpg"))
 
-    r = runner.invoke(app, [*base, "scan", str(media / "pair.jpg"), "--engine", "ray"])
+    r = runner.invoke(app, [*base, "scan", str(media / "pair.jpg"), "--engine", "spark"])
     assert r.exit_code == 2 and "--engine" in r.output
 
     r = runner.invoke(app, [*base, "detection", "findings", "--json"])

@@ -172,14 +172,16 @@ def _scan_targets(paths: list[Path]) -> list[tuple[Path, str]]:
 def scan(
     paths: Annotated[list[Path], typer.Argument(help="images, videos, audio files or folders of them")],
     as_json: Annotated[bool, typer.Option("--json", help="print a JSON list, one object per file")] = False,
-    engine: Annotated[str, typer.Option(help="local (ray is not available in this build)")] = "local",
+    engine: Annotated[
+        str, typer.Option(help="local, or ray: files in parallel on a local Ray cluster (needs the ray extra)")
+    ] = "local",
     all_frames: Annotated[
         bool, typer.Option("--all-frames", help="analyse every video frame, not scene changes")
     ] = False,
 ) -> None:
     """Find enrolled performers in media; report cleared, unauthorized or no match per file."""
-    if engine != "local":
-        raise InvalidInput(f"--engine: {engine!r} is not available; only 'local' is implemented")
+    if engine not in ("local", "ray"):
+        raise InvalidInput(f"--engine: {engine!r} is not an engine (local or ray)")
     targets = _scan_targets(paths)
     if not targets:
         raise InvalidInput("PATHS: no media files found")
@@ -192,7 +194,13 @@ def scan(
             progress.update(task, advance=1, description=f"scanned {Path(result.scan.path).name}")
 
         results = services.scan_files(
-            rt.db, principal, targets, all_frames=all_frames, keys_dir=rt.settings.keys_dir, on_file=done
+            rt.db,
+            principal,
+            targets,
+            all_frames=all_frames,
+            keys_dir=rt.settings.keys_dir,
+            on_file=done,
+            engine=engine,
         )
     if as_json:
         typer.echo(json.dumps([r.to_json() for r in results], indent=2))

@@ -98,8 +98,8 @@ class FaceEngine:
             return np.zeros((0, 15), dtype=np.float32)
         return np.asarray(rows, dtype=np.float32)
 
-    def faces(self, image: Image, *, detect_max_side: int | None = None) -> list[Face]:
-        """Every face in a BGR image with its unit SFace embedding, largest first.
+    def detect(self, image: Image, *, detect_max_side: int | None = None) -> list[npt.NDArray[np.float32]]:
+        """YuNet rows (box, landmarks, score) in ``image``'s pixels, faces under MIN_FACE_PX left out.
 
         ``detect_max_side`` runs the detector on a copy scaled down to that longer side (video
         frames: 4x fewer pixels at 720p) and maps boxes and landmarks back, so alignment and
@@ -107,7 +107,6 @@ class FaceEngine:
         """
         image = as_bgr(image)
         height, width = image.shape[:2]
-        scale = 1.0
         if detect_max_side and max(height, width) > detect_max_side:
             scale = detect_max_side / max(height, width)
             small = cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
@@ -115,21 +114,43 @@ class FaceEngine:
             rows[:, :14] /= scale
         else:
             rows = self.detect_raw(image)
-        found: list[Face] = []
-        for row in rows:
-            x, y, w, h = (round(float(v)) for v in row[:4])
-            if min(w, h) < MIN_FACE_PX:
-                continue
-            with self._lock:
-                crop = self._recognizer.alignCrop(image, row)
-                feature = np.asarray(self._recognizer.feature(crop), dtype=np.float32).reshape(-1)
-                if self.flip:
-                    mirrored = np.asarray(self._recognizer.feature(cv2.flip(crop, 1)), dtype=np.float32).reshape(-1)
-                    feature = unit(feature) + unit(mirrored)
-            vec = unit(feature)
-            x0, y0 = max(x, 0), max(y, 0)
-            box = (x0, y0, min(w - (x0 - x), image.shape[1] - x0), min(h - (y0 - y), image.shape[0] - y0))
-            found.append(Face(box=box, score=float(row[-1]), embedding=vec))
+        return [row for row in rows if min(round(float(row[2])), round(float(row[3]))) >= MIN_FACE_PX]
+
+    def align(self, image: Image, row: npt.NDArray[np.float32]) -> Image:
+        """The 112x112 aligned crop SFace embeds, from a detector row."""
+        with self._lock:
+            return np.asarray(self._recognizer.alignCrop(as_bgr(image), row), dtype=np.uint8)
+
+    def embed_single(self, crop: Image) -> Vector:
+        """One SFace pass on an aligned crop, as a unit vector (half the cost of :meth:`embed`)."""
+        with self._lock:
+            feature = np.asarray(self._recognizer.feature(crop), dtype=np.float32).reshape(-1)
+        return unit(feature)
+
+    def embed(self, crop: Image, single: Vector | None = None) -> Vector:
+        """The shipped embedding of an aligned crop: with ``flip``, the mean of it and its mirror.
+
+        ``single`` is :meth:`embed_single`'s result for the same crop when the caller has it already.
+        """
+        first = single if single is not None else self.embed_single(crop)
+        if not self.flip:
+            return first
+        return unit(first + self.embed_single(np.ascontiguousarray(cv2.flip(crop, 1))))
+
+    @staticmethod
+    def box_of(row: npt.NDArray[np.float32], image: Image) -> tuple[int, int, int, int]:
+        """A detector row's box (x, y, w, h) in whole pixels, clipped to the image."""
+        x, y, w, h = (round(float(v)) for v in row[:4])
+        x0, y0 = max(x, 0), max(y, 0)
+        return (x0, y0, min(w - (x0 - x), image.shape[1] - x0), min(h - (y0 - y), image.shape[0] - y0))
+
+    def faces(self, image: Image, *, detect_max_side: int | None = None) -> list[Face]:
+        """Every face in a BGR image with its unit SFace embedding, largest first."""
+        image = as_bgr(image)
+        found = [
+            Face(box=self.box_of(row, image), score=float(row[-1]), embedding=self.embed(self.align(image, row)))
+            for row in self.detect(image, detect_max_side=detect_max_side)
+        ]
         found.sort(key=lambda f: f.box[2] * f.box[3], reverse=True)
         return found
 

@@ -11,7 +11,7 @@ import hashlib
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -411,16 +411,32 @@ def scan_files(
     keys_dir: Path | None = None,
     on_file: Callable[[int, ScanResult], None] | None = None,
     progress: Callable[[float], None] | None = None,
+    engine: str = "local",
+    ray_cpus: int | None = None,
 ) -> list[ScanResult]:
-    """Scan files ``(path on disk, label)`` one by one; a bad file gives an error result, the rest go on."""
+    """Scan files ``(path on disk, label)``; a bad file gives an error result, the rest go on.
+
+    ``engine`` ``local`` scans one file after another in this process; ``ray`` scans them in parallel
+    on a local Ray cluster (``ray_cpus`` workers, default all CPUs). Either way the findings are
+    decided here, in file order, so both engines record the same findings.
+    """
     from likeness_ledger.detection import provenance  # noqa: PLC0415 - optional C2PA support
 
+    if engine not in ("local", "ray"):
+        raise InvalidInput(f"--engine: {engine!r} is not an engine (local or ray)")
     with db.read() as session:
         gallery = load_gallery(session, principal, index_kind=index_kind)
-    scanner = Scanner(gallery, all_frames=all_frames)
+    scans: Iterable[tuple[int, FileScan]]
+    if engine == "ray":
+        from likeness_ledger.detection import distributed  # noqa: PLC0415 - optional dependency
+
+        scans = distributed.scan_paths(gallery, paths, all_frames=all_frames, num_cpus=ray_cpus)
+    else:
+        scanner = Scanner(gallery, all_frames=all_frames)
+        scans = ((i, scanner.scan(path, label=label, progress=progress)) for i, (path, label) in enumerate(paths))
     results: list[ScanResult] = []
-    for i, (path, label) in enumerate(paths):
-        scan = scanner.scan(path, label=label, progress=progress)
+    for i, scan in scans:
+        path = paths[i][0]
         signed = bool(scan.matches) and not scan.error and provenance.signed_by_registry(keys_dir, path)
         with db.write() as session:
             result = judge(session, principal, scan, c2pa_valid=signed)

@@ -48,3 +48,25 @@ def test_empty_gallery_and_bad_shapes() -> None:
         index.add(np.zeros((2, 128), dtype=np.float32), ["a"])
     with pytest.raises(InvalidInput, match="index"):
         make_index(128, kind="annoy")
+
+
+def test_numpy_index_grows_and_answers_single_and_batched_queries_alike() -> None:
+    rng = np.random.default_rng(3)
+    parts = [_unit(rng, n) for n in (700, 1, 900)]  # past the first 1,024-row buffer
+    index = NumpyIndex(128)
+    for i, part in enumerate(parts):
+        index.add(part, [(i, j) for j in range(len(part))])
+    everything = np.concatenate(parts)
+    labels = [(i, j) for i, part in enumerate(parts) for j in range(len(part))]
+    queries = _unit(rng, 5)
+    batched = index.search(queries, 10)
+    for q, hits in zip(queries, batched, strict=True):
+        truth = np.argsort(-(everything @ q), kind="stable")[:10]
+        assert [h.label for h in hits] == [labels[t] for t in truth]
+        single = index.search(q[None, :], 10)[0]
+        assert [h.label for h in single] == [h.label for h in hits]
+        assert [h.score for h in single] == pytest.approx([h.score for h in hits], abs=1e-5)
+    # Ties come back in insertion order; k larger than the gallery returns everything.
+    small = NumpyIndex(2)
+    small.add(np.array([[1, 0], [0, 1], [1, 0]], dtype=np.float32), ["a", "b", "c"])
+    assert [h.label for h in small.search(np.array([[1, 0]], dtype=np.float32), 5)[0]] == ["a", "c", "b"]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 
@@ -71,7 +72,11 @@ def test_video_sampling_follows_scene_changes(tmp_path: Path) -> None:
     b = np.full((72, 128, 3), 220, dtype=np.uint8)
     video = make_video(tmp_path / "v.mp4", [a, b], seconds_each=1.5)
     assert media.sniff(video) is MediaKind.VIDEO
-    times = [f.time for f in media.video_frames(video)]
+    frames = list(media.video_frames(video))
+    times = [f.time for f in frames]
+    # Only the first frame and the cut start a scene (face tracks are reset there).
+    cuts = [f.time for f in frames if f.cut]
+    assert len(cuts) == 2 and cuts[0] == 0.0 and abs(cuts[1] - 1.5) < 0.05
     # First frame, the cut at 1.5 s, and at least one frame per MAX_GAP within each scene.
     assert times[0] == 0.0
     assert any(abs(t - 1.5) < 0.05 for t in times)
@@ -85,3 +90,28 @@ def test_audio_is_mono_16k() -> None:
     assert samples.dtype == np.float32 and samples.ndim == 1
     assert 1 * media.VOICE_RATE < samples.size < 60 * media.VOICE_RATE
     assert float(np.abs(samples).max()) <= 1.0
+
+
+def test_prefetched_passes_frames_errors_and_stops_early() -> None:
+    def frames(n: int, fail: bool) -> Iterator[media.Frame]:
+        for i in range(n):
+            yield media.Frame(float(i), np.zeros((2, 2, 3), dtype=np.uint8))
+        if fail:
+            raise media.MediaError("video cannot be decoded (boom)")
+
+    assert [f.time for f in media.prefetched(frames(20, False), depth=2)] == [float(i) for i in range(20)]
+    with pytest.raises(media.MediaError, match="boom"):
+        list(media.prefetched(frames(3, True)))
+    closed: list[bool] = []
+
+    def endless() -> Iterator[media.Frame]:
+        try:
+            while True:
+                yield media.Frame(0.0, np.zeros((2, 2, 3), dtype=np.uint8))
+        finally:
+            closed.append(True)
+
+    stream = media.prefetched(endless(), depth=2)
+    next(stream)
+    stream.close()  # the consumer stops: the producer thread ends and closes its source
+    assert closed == [True]

@@ -15,7 +15,7 @@ from likeness_ledger.detection import voicebridge
 from likeness_ledger.detection.face import face_engine
 from likeness_ledger.detection.media import audio_samples, load_image
 from likeness_ledger.detection.models import MediaKind
-from likeness_ledger.detection.scan import Gallery, GalleryPerformer, Scanner
+from likeness_ledger.detection.scan import Gallery, GalleryPerformer, Scanner, iou
 
 from .test_media import FLAC, make_video
 
@@ -89,3 +89,40 @@ def test_audio_voice_matches_its_speaker(tmp_path: Path) -> None:
     assert same.matches and {m["modality"] for m in same.matches} == {"voice"}
     assert all(m["performer"]["ref"] == "VOICE-1" and m["end"] > m["start"] >= 0 for m in same.matches)
     assert Scanner(gallery).scan(_wav(stranger, tmp_path / "other.wav", 4, rate)).matches == []
+
+
+def test_iou() -> None:
+    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert iou((0, 0, 10, 10), (5, 0, 10, 10)) == pytest.approx(50 / 150)
+    assert iou((0, 0, 10, 10), (10, 10, 5, 5)) == 0.0
+
+
+def test_identify_gives_the_shipped_decision(gallery: Gallery, media_dir: Path) -> None:
+    # The one-pass-first cascade must decide and score exactly like the full (mirrored) embedding.
+    image = load_image(media_dir / "pair.jpg")
+    scanner = Scanner(gallery)
+    expected = sorted((str(p), round(s, 4)) for p, s, _ in scanner.faces_in(image))
+    engine = face_engine()
+    got = [scanner.identify(image, row) for row in engine.detect(image)]
+    assert sorted((str(p), round(s, 4)) for p, s in got if p is not None) == expected
+
+
+def test_video_tracks_reuse_identities(
+    gallery: Gallery, media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    face = _letterbox(cv2.imread(str(media_dir / "obama_probe.jpg")))
+    video = make_video(tmp_path / "long.mp4", [np.zeros_like(face), face], seconds_each=7.0, fps=5)
+    calls: list[float] = []
+    original = Scanner.identify
+
+    def counting(self: Scanner, image: np.ndarray, row: np.ndarray) -> tuple[uuid.UUID | None, float]:
+        calls.append(1.0)
+        return original(self, image, row)
+
+    monkeypatch.setattr(Scanner, "identify", counting)
+    result = Scanner(gallery).scan(video)
+    # Seen in 8 analysed frames (the cut, then every second) but embedded at the cut and at the refresh.
+    assert len(calls) == 2
+    assert len(result.matches) == 1
+    assert result.matches[0]["performer"]["ref"] == "SAG-1"
+    assert result.matches[0]["start"] == pytest.approx(7.0, abs=0.25) and result.matches[0]["end"] >= 13.0
