@@ -8,22 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from likeness_ledger.cli import app
 from likeness_ledger.config import Settings
-
-
-@pytest.fixture
-def cli(settings: Settings):  # type: ignore[no-untyped-def]
-    runner = CliRunner()
-    base = ["--data-dir", str(settings.data_dir), "--database-url", settings.database_url]
-
-    def run(*args: str, actor: str | None = None):  # type: ignore[no-untyped-def]
-        extra = ["--as", actor] if actor else []
-        return runner.invoke(app, [*base, *extra, *args])
-
-    return run
 
 
 @pytest.fixture

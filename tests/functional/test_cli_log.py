@@ -10,17 +10,9 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from likeness_ledger.cli import app
-from likeness_ledger.config import Settings
 from likeness_ledger.runtime import Runtime
 from likeness_ledger.transparency import log
 from likeness_ledger.transparency.models import LogLeaf
-
-
-@pytest.fixture
-def cli(settings: Settings):  # type: ignore[no-untyped-def]
-    runner = CliRunner()
-    base = ["--data-dir", str(settings.data_dir), "--database-url", settings.database_url]
-    return lambda *args: runner.invoke(app, [*base, *args])
 
 
 @pytest.fixture

@@ -9,23 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from likeness_ledger.cli import app
-from likeness_ledger.config import Settings
 
 
-@pytest.fixture
-def cli(settings: Settings):  # type: ignore[no-untyped-def]
-    runner = CliRunner()
-    base = ["--data-dir", str(settings.data_dir), "--database-url", settings.database_url]
-
-    def run(*args: str, actor: str | None = None):  # type: ignore[no-untyped-def]
-        extra = ["--as", actor] if actor else []
-        return runner.invoke(app, [*base, *extra, *args])
-
-    assert run("demo", "--json").exit_code == 0
-    return run
+@pytest.fixture(autouse=True)
+def _demo(demo_cli):  # type: ignore[no-untyped-def]
+    """Every test here starts from the demo world."""
 
 
 def jrun(cli, *args: str, actor: str | None = None):  # type: ignore[no-untyped-def]
