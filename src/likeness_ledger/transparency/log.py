@@ -10,15 +10,20 @@ transaction-scoped advisory lock), so leaf indices are dense and never race.
 
 from __future__ import annotations
 
+import collections
 import functools
 import json
+import threading
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final
 
 import rfc8785
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool, SingletonThreadPool, StaticPool
 
 from likeness_ledger.config import Settings
 from likeness_ledger.db import utcnow
@@ -38,6 +43,7 @@ __all__ = [
     "append_many",
     "audit",
     "consistency_proof",
+    "forget_shared_nodes",
     "hex_proof",
     "inclusion_proof",
     "latest_checkpoint",
@@ -52,11 +58,13 @@ __all__ = [
 ADVISORY_LOCK_KEY: Final = 0x6C6C_6F67  # "llog": the key PostgreSQL appenders serialise on
 _EVENT_TYPE_MAX: Final = 64
 _BATCH: Final = 1000
-_PLACEHOLDER: Final = bytes(32)
 _NODE_CACHE_KEY: Final = "likeness.log_node_cache"
 _SEEN_SIZE_KEY: Final = "likeness.log_seen_size"
 _NODE_CACHE_MAX: Final = 1 << 18  # hashes (~20 MB) one session may keep before starting afresh
-_T = TypeVar("_T")
+_WROTE_KEY: Final = "likeness.log_wrote"  # set once a session appended: it no longer publishes nodes
+_SHARED_NODES_MAX: Final = 1 << 19  # committed hashes (~100 MB at most) kept per database for the process
+_RANGE_CACHE_MAX: Final = 1 << 12  # folded right-edge hashes kept per database
+_PRELOAD_MAX: Final = 1 << 18  # top-level hashes read in bulk into the shared cache (see _preload)
 
 
 class LogCorrupted(IntegrityFailure):
@@ -128,27 +136,123 @@ def size(session: Session) -> int:
     return 0 if last is None else int(last) + 1
 
 
+class _SharedNodes:
+    """Committed complete-subtree hashes of one database, kept for the whole process.
+
+    A complete subtree's hash never changes once its transaction commits (the log only grows),
+    so a node any reader has seen can serve every later proof on any session of the same
+    engine: a proof server then reads only the lower levels, which differ from proof to proof.
+    Only committed nodes get here: sessions that appended to the log never publish (their own
+    nodes could still roll back), and engines whose sessions share one connection (in-memory
+    SQLite) get no shared cache, since a reader there could see another session's uncommitted
+    rows. Right-edge hashes of past sizes (several complete subtrees folded) are kept too.
+
+    Memory is bounded: past ``limit`` hashes the lowest levels are dropped first (the upper
+    levels are the ones every proof shares). Dict reads and writes are atomic under the GIL;
+    the lock only keeps two evictions from interleaving.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.nodes: dict[tuple[int, int], bytes] = {}
+        self.ranges: dict[tuple[int, int], bytes] = {}
+        self.preloaded_size = 0  # the tree size the top levels were last read in bulk for
+        self._lock = threading.Lock()
+
+    def add(self, found: dict[tuple[int, int], bytes]) -> None:
+        self.nodes.update(found)
+        if len(self.nodes) > self.limit:
+            self._evict()
+
+    def add_range(self, begin: int, end: int, value: bytes) -> None:
+        if len(self.ranges) >= _RANGE_CACHE_MAX:
+            self.ranges.clear()  # a handful of live sizes at a time; old ones are rarely asked again
+        self.ranges[begin, end] = value
+
+    def _evict(self) -> None:
+        with self._lock:
+            per_level = collections.Counter(level for level, _ in self.nodes)
+            keep, floor = 0, 64
+            while floor > 0 and keep + per_level[floor - 1] <= self.limit // 2:
+                floor -= 1
+                keep += per_level[floor]
+            # A new dict swapped in whole: readers holding the old one's ``get`` still work.
+            self.nodes = {key: value for key, value in self.nodes.items() if key[0] >= floor}
+
+    def clear(self) -> None:
+        with self._lock:
+            self.nodes = {}
+            self.ranges = {}
+            self.preloaded_size = 0
+
+
+# One shared cache per connection pool: an engine and the option engines derived from it (the
+# writer's) share a pool, and disposing of an engine gives it a new pool, hence a fresh cache.
+_SHARED: Final[weakref.WeakKeyDictionary[Pool, _SharedNodes]] = weakref.WeakKeyDictionary()
+_SHARED_LOCK: Final = threading.Lock()
+
+
+def _shared_nodes(session: Session) -> _SharedNodes | None:
+    if session.info.get(_WROTE_KEY):
+        return None
+    bind = session.get_bind()
+    if not isinstance(bind, Engine) or isinstance(bind.pool, StaticPool | SingletonThreadPool):
+        return None  # a session on one connection's transaction, or one connection shared by all
+    with _SHARED_LOCK:
+        shared = _SHARED.get(bind.pool)
+        if shared is None:
+            shared = _SHARED[bind.pool] = _SharedNodes(_SHARED_NODES_MAX)
+    return shared
+
+
+def forget_shared_nodes() -> None:
+    """Empty the process-wide caches of committed nodes (benchmarks measuring cold reads; tests).
+
+    Never needed for correctness: committed nodes never change. A database file replaced under
+    a running process (restoring a backup) is the one case that calls for it.
+    """
+    with _SHARED_LOCK:
+        for shared in list(_SHARED.values()):
+            shared.clear()
+
+
+class _SessionNodes:
+    """What one session keeps between proofs: nodes and right-edge hashes it read, its DBAPI driver."""
+
+    __slots__ = ("driver", "nodes", "ranges", "shared", "transaction")
+
+    def __init__(self, session: Session) -> None:
+        self.nodes: dict[tuple[int, int], bytes] = {}
+        self.ranges: dict[tuple[int, int], bytes] = {}
+        self.shared = _shared_nodes(session)
+        self.transaction: object = None
+        self.driver: _Driver | None = None
+
+
+def _session_nodes(session: Session) -> _SessionNodes:
+    state: _SessionNodes | None = session.info.get(_NODE_CACHE_KEY)
+    if state is None or len(state.nodes) > _NODE_CACHE_MAX:
+        state = session.info[_NODE_CACHE_KEY] = _SessionNodes(session)
+    return state
+
+
 class DbNodeSource:
     """A :class:`~likeness_ledger.transparency.merkle.NodeSource` reading the log tables.
 
     Level 0 is ``log_leaves.leaf_hash``, higher levels ``log_nodes``. Only complete subtrees
-    within ``tree_size`` are served. :meth:`run` computes a root or proof with one batched read
-    instead of one per node.
+    within ``tree_size`` are served. :meth:`hashes` reads any number of them with one query.
 
-    Nodes read are cached in the session (``session.info``), shared by every source on it: a
-    complete subtree's hash never changes once written, and a session lives for one transaction
-    here, so a node an uncommitted append wrote is forgotten with the transaction. Proofs on one
-    session (a page of receipts, a monitor's walk) then read the upper levels once.
+    A session that has appended keeps what it reads in its own cache (``session.info``, dropped
+    on rollback), since it may read its own uncommitted nodes; every other session reads through
+    the process-wide cache of committed nodes (:class:`_SharedNodes`), so proofs on one session,
+    and on later sessions of the same engine, read the upper levels once.
     """
 
     def __init__(self, session: Session, tree_size: int) -> None:
         self.session = session
         self.tree_size = tree_size
-        cache = session.info.get(_NODE_CACHE_KEY)
-        if cache is None or len(cache) > _NODE_CACHE_MAX:
-            cache = session.info[_NODE_CACHE_KEY] = {}
-        self._cache: dict[tuple[int, int], bytes] = cache
-        self._driver: _Driver | None = None
+        self._state = _session_nodes(session)
+        self._cache = self._state.nodes
 
     def _check(self, level: int, index: int) -> None:
         if level < 0 or index < 0 or (index + 1) << level > self.tree_size:
@@ -157,52 +261,135 @@ class DbNodeSource:
     def get_node(self, level: int, index: int) -> bytes:
         """Return the stored hash of a complete subtree; raise ``KeyError`` if there is none."""
         self._check(level, index)
-        cached = self._cache.get((level, index))
-        if cached is not None:
-            return cached
-        if level == 0:
-            found = self.session.scalar(select(LogLeaf.leaf_hash).where(LogLeaf.index == index))
-        else:
-            found = self.session.scalar(select(LogNode.hash).where(LogNode.level == level, LogNode.index == index))
-        if found is None:
-            raise KeyError(f"log node missing: level {level}, index {index}; run `likeness log audit`")
-        self._cache[(level, index)] = bytes(found)
-        return bytes(found)
+        return self.hashes([(level, index)])[0]
 
-    def run(self, compute: Callable[[merkle.NodeSource], _T]) -> _T:
-        """Run ``compute`` (a root or proof over a node source) after fetching all it needs at once.
+    def hashes(self, wanted: Sequence[tuple[int, int]]) -> list[bytes]:
+        """The hashes of the given complete subtrees, in order; one query reads those not cached.
 
-        The nodes a proof visits depend only on indices and sizes, never on hash values, so a dry
-        run over placeholder hashes lists them; one query then reads them all and the real run is
-        served from the cache. A proof at size N costs one round trip of O(log N) rows.
+        Raises ``KeyError`` for a node outside the tree size or missing from the database.
         """
-        recorder = _Recorder(self)
-        compute(recorder)
-        self.prefetch(recorder.wanted)
-        return compute(self)
+        # A reader keeps what it reads in the shared cache only, a session that appended in its
+        # own cache only (see _read), so one lookup per node.
+        shared = self._state.shared
+        if shared is not None and self.tree_size > 2 * shared.preloaded_size:
+            self._preload(shared)
+        get = shared.nodes.get if shared is not None else self._cache.get
+        found: list[bytes | None] = [get(key) for key in wanted]
+        if None in found:
+            missing = [key for key, value in zip(wanted, found, strict=True) if value is None]
+            for level, index in missing:
+                self._check(level, index)
+            read = self._read(missing)
+            for position, value in enumerate(found):
+                if value is None:
+                    key = wanted[position]
+                    found[position] = read.get(key)
+                    if found[position] is None:
+                        raise KeyError(f"log node missing: level {key[0]}, index {key[1]}; run `likeness log audit`")
+        return found  # type: ignore[return-value]  # every entry is filled in by now
+
+    def range_hash(self, begin: int, end: int) -> bytes:
+        """The RFC 9162 hash of leaves ``[begin, end)`` (a right-edge node: complete subtrees folded)."""
+        cached = self._cached_range(begin, end)
+        return cached if cached is not None else self._fold_range(begin, end, self.hashes(_range_nodes(begin, end)))
+
+    def _cached_range(self, begin: int, end: int) -> bytes | None:
+        value = self._state.ranges.get((begin, end))
+        if value is None and self._state.shared is not None:
+            value = self._state.shared.ranges.get((begin, end))
+        return value
+
+    def _fold_range(self, begin: int, end: int, parts: list[bytes]) -> bytes:
+        hash_pair = merkle.node_hash
+        acc = parts[-1]
+        for part in reversed(parts[:-1]):
+            acc = hash_pair(part, acc)
+        if len(parts) > 1:
+            if self._state.shared is not None:
+                self._state.shared.add_range(begin, end, acc)
+            else:
+                self._state.ranges[begin, end] = acc
+        return acc
+
+    def path(self, level: int, index: int, lead: tuple[int, int] | None = None) -> list[bytes]:
+        """The audit path of node ``(level, index)`` at this tree size (see ``merkle._path``).
+
+        ``lead``, if given, is a node put first (a consistency proof's starting node). Every node
+        the path needs, the right-edge node's parts included unless that hash is cached, is read
+        with one query.
+        """
+        keys, position, begin, end = _path_keys(level, index, self.tree_size)
+        if lead is not None:
+            keys.insert(0, lead)
+            position += position >= 0
+        if position < 0:
+            return self.hashes(keys)
+        edge = self._cached_range(begin, end)
+        if edge is not None:
+            proof = self.hashes(keys)
+        else:
+            parts = _range_nodes(begin, end)
+            proof = self.hashes(keys + parts)
+            edge = self._fold_range(begin, end, proof[len(keys) :])
+            del proof[len(keys) :]
+        proof.insert(position, edge)
+        return proof
+
+    def _preload(self, shared: _SharedNodes) -> None:
+        """Read the top levels of the tree into the shared cache with one range scan.
+
+        Every proof needs one node from each level; the top ones (here: the levels with at most
+        ``_PRELOAD_MAX`` hashes in all, about 50 MB) are shared by all proofs, so reading them
+        in bulk once (sequential rows of ``log_nodes``) leaves each proof only its own lower
+        levels to look up. Done again once the log has doubled since.
+        """
+        shared.preloaded_size = max(self.tree_size, 1)
+        floor = 1
+        while 2 * (self.tree_size >> floor) > _PRELOAD_MAX:
+            floor += 1
+        driver = self._driver()
+        cursor = driver.cursor()
+        try:
+            cursor.execute(f'SELECT level, "index", hash FROM log_nodes WHERE level >= {driver.mark}', (floor,))  # noqa: S608
+            shared.add({(level, index): bytes(value) for level, index, value in cursor.fetchall()})
+        finally:
+            cursor.close()
+
+    def _driver(self) -> _Driver:
+        # The DBAPI connection is fixed for a transaction: reuse it for every proof in one.
+        state = self._state
+        transaction = self.session.get_transaction()
+        if state.driver is None or transaction is None or state.transaction is not transaction:
+            state.driver = _Driver(self.session)
+            state.transaction = self.session.get_transaction()
+        return state.driver
+
+    def _read(self, wanted: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+        params = [index for level, index in wanted if not level]
+        leaves = len(params)
+        for key in wanted:
+            if key[0]:
+                params += key
+        driver = self._driver()
+        cursor = driver.cursor()
+        try:
+            cursor.execute(_fetch_sql(leaves, len(wanted) - leaves, driver.mark), params)
+            read = {(level, index): bytes(value) for level, index, value in cursor.fetchall()}
+        finally:
+            cursor.close()
+        if self._state.shared is not None:
+            self._state.shared.add(read)
+        else:
+            self._cache.update(read)
+        return read
 
     def prefetch(self, wanted: Sequence[tuple[int, int]]) -> None:
         """Read the given (level, index) nodes into the cache with one query (missing ones are skipped)."""
-        missing = [key for key in wanted if key not in self._cache]
+        shared = self._state.shared
+        cache = shared.nodes if shared is not None else self._cache
+        missing = [key for key in wanted if key not in cache]
         if missing:
-            self._fetch(missing)
-
-    def _fetch(self, wanted: Sequence[tuple[int, int]]) -> None:
-        leaves = sorted({index for level, index in wanted if level == 0})
-        nodes = sorted({(level, index) for level, index in wanted if level > 0})
-        if self._driver is None:
-            self._driver = _Driver(self.session)
-        driver = self._driver
-        params: list[int] = [*leaves]
-        for level, index in nodes:
-            params += (level, index)
-        cursor = driver.cursor()
-        try:
-            cursor.execute(_fetch_sql(len(leaves), len(nodes), driver.mark), params)
-            self._cache.update(((int(lv), int(i)), bytes(h)) for lv, i, h in cursor.fetchall())
-        finally:
-            cursor.close()
-        # Anything still missing is read (and reported missing) one by one by get_node.
+            self._read(missing)
 
 
 @functools.lru_cache(maxsize=512)
@@ -222,23 +409,12 @@ def _fetch_sql(leaves: int, nodes: int, mark: str) -> str:
 
 
 def forget_cached_nodes(session: Session) -> None:
-    """Drop the session's node cache (after a rollback, nodes read from the undone work are gone)."""
+    """Drop the session's node cache (after a rollback, nodes read from the undone work are gone).
+
+    The process-wide cache needs nothing: a session that appended never published to it.
+    """
     session.info.pop(_NODE_CACHE_KEY, None)
     session.info.pop(_SEEN_SIZE_KEY, None)
-
-
-class _Recorder:
-    """A node source that serves placeholders and lists the uncached nodes asked for (see ``run``)."""
-
-    def __init__(self, source: DbNodeSource) -> None:
-        self.source = source
-        self.wanted: list[tuple[int, int]] = []
-
-    def get_node(self, level: int, index: int) -> bytes:
-        self.source._check(level, index)
-        if (level, index) not in self.source._cache:
-            self.wanted.append((level, index))
-        return _PLACEHOLDER
 
 
 def _checked_size(session: Session, tree_size: int | None) -> int:
@@ -258,7 +434,7 @@ def _checked_size(session: Session, tree_size: int | None) -> int:
 def root(session: Session, tree_size: int | None = None) -> bytes:
     """The RFC 9162 root hash of the first ``tree_size`` leaves (default: the whole log)."""
     n = _checked_size(session, tree_size)
-    return DbNodeSource(session, n).run(lambda source: merkle.tree_root(source, n))
+    return DbNodeSource(session, n).range_hash(0, n) if n else merkle.EMPTY_ROOT
 
 
 def inclusion_proof(session: Session, index: int, tree_size: int | None = None) -> list[bytes]:
@@ -270,7 +446,13 @@ def inclusion_proof(session: Session, index: int, tree_size: int | None = None) 
 def consistency_proof(session: Session, size1: int, size2: int | None = None) -> list[bytes]:
     """The proof that the tree of ``size1`` leaves is a prefix of the tree of ``size2`` leaves."""
     n = _checked_size(session, size2)
-    return DbNodeSource(session, n).run(lambda source: merkle.tree_consistency_proof(source, size1, n))
+    source = DbNodeSource(session, n)
+    if not 0 < size1 < n:  # equal sizes (empty proof) and the range errors: the reference code
+        return merkle.tree_consistency_proof(source, size1, n)
+    # As merkle.tree_consistency_proof: the node ending at size1, then its audit path.
+    level = (size1 & -size1).bit_length() - 1
+    index = (size1 - 1) >> level
+    return source.path(level, index, (level, index) if index else None)
 
 
 # --- appending -----------------------------------------------------------------------------------
@@ -344,6 +526,9 @@ def append_many(session: Session, events: Iterable[dict[str, Any]]) -> int:
     """
     checked = [_canonical_event(event) for event in events]
     _serialise_appenders(session)
+    # From now on this session may read its own uncommitted nodes: keep them out of the shared cache.
+    session.info[_WROTE_KEY] = True
+    _session_nodes(session).shared = None
     start = size(session)
     if not checked:
         return start
@@ -617,17 +802,7 @@ def covering_checkpoint(session: Session, signer: Signer, origin: str, leaf_inde
 def _inclusion(source: DbNodeSource, *, index: int, size: int) -> list[bytes]:
     if not 0 <= index < size:
         return merkle.tree_inclusion_proof(source, index, size)  # raises the usual range error
-    # The nodes are known from the indices alone: read them in one query, then fold them.
-    parts = _inclusion_parts(index, size)
-    source.prefetch([node for part in parts for node in part])
-    get, hash_pair = source.get_node, merkle.node_hash
-    proof: list[bytes] = []
-    for part in parts:
-        acc = get(*part[-1])
-        for node in reversed(part[:-1]):  # a partial right-edge node: fold its subtrees from the right
-            acc = hash_pair(get(*node), acc)
-        proof.append(acc)
-    return proof
+    return source.path(0, index)
 
 
 def _range_nodes(begin: int, end: int) -> list[tuple[int, int]]:
@@ -640,32 +815,42 @@ def _range_nodes(begin: int, end: int) -> list[tuple[int, int]]:
     return nodes
 
 
-def _inclusion_parts(index: int, size: int) -> list[list[tuple[int, int]]]:
-    """Each hash of the inclusion proof of leaf ``index`` at ``size``, as the stored nodes it folds.
+def _path_keys(level: int, index: int, size: int) -> tuple[list[tuple[int, int]], int, int, int]:
+    """The stored nodes of the audit path of node ``(level, index)`` at ``size``, bottom-up.
 
-    The same walk as :func:`merkle.tree_inclusion_proof` (RFC 9162 PATH, bottom-up): complete
-    siblings below the point where the leaf's path meets the right edge, there the possibly
-    partial right-edge node (several complete subtrees, folded), then the complete left
-    subtrees above, one per set bit of the index.
+    The same walk as ``merkle._path`` (RFC 9162 PATH): complete siblings below the point where
+    the node's path meets the right edge, there the possibly partial right-edge node, then the
+    complete left subtrees above, one per set bit of the index. Returns the complete nodes and,
+    when the right-edge node is partial, its position in the proof and its leaf range
+    ``[begin, end)`` (position -1 otherwise).
     """
-    inner = (index ^ (size - 1)).bit_length()
-    parts = [[(shift, (index >> shift) ^ 1)] for shift in range(inner - 1)]
+    inner = (index ^ ((size - 1) >> level)).bit_length()
+    keys = [(level + shift, (index >> shift) ^ 1) for shift in range(inner - 1)]
+    position = begin = end = -1
     if inner:
-        level = inner - 1
-        begin = ((index >> level) | 1) << level
-        parts.append(_range_nodes(begin, min(begin + (1 << level), size)))
-    position, level = index >> inner, inner
-    while position:
-        if position & 1:
-            parts.append([(level, position ^ 1)])
-        position >>= 1
+        sibling_level = level + inner - 1
+        begin = ((index >> (inner - 1)) | 1) << sibling_level
+        end = begin + (1 << sibling_level)
+        if end <= size:
+            keys.append((sibling_level, begin >> sibling_level))
+        else:
+            position, end = len(keys), size
+    index >>= inner
+    level += inner
+    while index:
+        if index & 1:
+            keys.append((level, index ^ 1))
+        index >>= 1
         level += 1
-    return parts
+    return keys, position, begin, end
 
 
 def inclusion_nodes(index: int, size: int) -> list[tuple[int, int]]:
     """The stored nodes ``(level, index)`` the inclusion proof of leaf ``index`` at ``size`` is built from."""
-    return [node for part in _inclusion_parts(index, size) for node in part]
+    keys, position, begin, end = _path_keys(0, index, size)
+    if position >= 0:
+        keys[position:position] = _range_nodes(begin, end)
+    return keys
 
 
 def receipts_under(session: Session, leaf_indices: Sequence[int], note: str) -> list[Receipt]:
