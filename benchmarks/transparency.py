@@ -178,9 +178,10 @@ def db_proof_rates(db: Database, size: int, indices: list[int], olds: list[int])
 
     Before every round the process-wide cache of committed nodes is emptied, so no round reuses
     nodes an earlier round read for the same indices; it then gets the warm-up pymerkle gets
-    (inclusion proofs of the first 100 indices), which also reads the tree's top levels in bulk
-    (see ``log.DbNodeSource._preload``). One more inclusion round runs with no warm-up at all,
-    its first proof paying for that bulk read.
+    (inclusion proofs of the first 100 indices), whose first proof also reads the tree's upper
+    levels in bulk, as many as the cache budget holds (``log._SharedNodes.refresh``; a server
+    does this once, then extends them as the log grows). One more inclusion round runs with no
+    warm-up at all, its first proof paying for that bulk read.
     """
     rates: dict[str, Rate] = {}
 
@@ -207,6 +208,18 @@ def db_proof_rates(db: Database, size: int, indices: list[int], olds: list[int])
         with db.read() as session:
             consistency[:] = [log.consistency_proof(session, s, size) for s in olds]
 
+    log.forget_shared_nodes()
+    begin, cpu = time.perf_counter(), _cpu()
+    with db.read() as session:
+        log.inclusion_proof(session, indices[0], size)  # the first proof reads the upper levels in bulk
+    wall, cpu = time.perf_counter() - begin, _cpu() - cpu
+    held = log.cached_levels(db.engine)
+    print(
+        f"\n  node cache: levels {min(held, default='-')}..{max(held, default='-')} held whole, "
+        f"{sum(held.values()) * merkle.HASH_SIZE / 1e6:.1f} MB; the first proof read them: "
+        f"{wall:.2f} s wall, {cpu:.2f} s CPU",
+        flush=True,
+    )
     rates["inclusion proof: generate"] = best_rate(len(indices), prove_inclusion, 2, warm)
     def verify_inclusion() -> None:
         for h, i, p in zip(leaves, indices, inclusion, strict=True):
@@ -293,6 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--proofs-on", choices=["sqlite", "pg", "both"], default="sqlite", help="backend(s) for proof rates"
     )
+    parser.add_argument(
+        "--cache-bytes",
+        type=int,
+        default=None,
+        help="memory budget of the proof node cache (LIKENESS_LOG_CACHE_BYTES; default: the setting's default)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--sqlite-file",
@@ -336,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
                 sqlite_db(_mk(folder / "proofs"), args.sqlite_file) if backend == "sqlite" else postgres_db(args.pg)
             )
             with opened as db:
+                if args.cache_bytes is not None:
+                    log.configure_node_cache(db.engine, args.cache_bytes)
                 with db.read() as session:
                     built = log.size(session)  # a kept --sqlite-file may hold leaves already
                 for size in sorted(args.leaves):

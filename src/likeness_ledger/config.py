@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     log_origin: str = Field(
         default="likeness-ledger.local/log", description="origin line of the transparency log's checkpoints"
     )
+    log_cache_bytes: int = Field(
+        default=64 * MIB, ge=0, description="memory per database for the upper Merkle levels proofs share; 0: none"
+    )
     checkpoint_interval: float = Field(
         default=0.0,
         ge=0,

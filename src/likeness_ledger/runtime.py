@@ -8,6 +8,7 @@ from likeness_ledger.config import Settings
 from likeness_ledger.db import Database
 from likeness_ledger.errors import ConfigurationError
 from likeness_ledger.keyfiles import load_or_create_signing_key
+from likeness_ledger.transparency import log
 from likeness_ledger.vault.keys import MasterKey
 from likeness_ledger.vault.store import BlobStore
 
@@ -44,5 +45,6 @@ def open_runtime(settings: Settings, *, create_keys: bool | None = None) -> Runt
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     master = ensure_keys(settings, create=create)
     db = Database(settings.database_url)
+    log.configure_node_cache(db.engine, settings.log_cache_bytes)
     store = BlobStore(settings.vault_dir, master)
     return Runtime(settings=settings, db=db, store=store)

@@ -290,3 +290,24 @@ def test_every_inclusion_proof_from_the_database_matches_the_in_memory_tree(runt
             log.inclusion_proof(session, 5, 71)
         with pytest.raises(TreeRangeError):
             log.inclusion_proof(session, 5, 5)
+
+
+def test_events_with_escapes_and_odd_types_are_stored_exactly(runtime: Runtime) -> None:
+    """Backslashes, quotes, control characters and non-ASCII text survive the bulk write (COPY on PostgreSQL)."""
+    odd = [
+        {"type": "tab\there", "text": 'back\\slash "quoted"\n\ttabbed\r\x01', "performer_ids": [PERFORMER]},
+        {"type": "new\nline\\x", "text": "\\N \\. \\\\ é ☃ 𝄞 \u2028", "nested": {"k\\": ["\\t", "\t"]}},
+        {"type": "plain", "n": -(2**53) + 1},
+    ]
+    events = [event(n) for n in range(150)] + odd
+    with runtime.db.write() as session:
+        log.append_many(session, events)
+    with runtime.db.read() as session:
+        rows = session.execute(select(LogLeaf.event, LogLeaf.event_type, LogLeaf.leaf_hash).order_by(LogLeaf.index))
+        stored = list(rows)
+        assert [(json.loads(text), kind) for text, kind, _ in stored] == [(e, e["type"]) for e in events]
+        assert [bytes(digest) for _, _, digest in stored] == [event_leaf_hash(e) for e in events]
+        assert log.performer_leaves(session, uuid.UUID(PERFORMER), limit=500, offset=0)[0][-1] == 150
+        tree = merkle.MerkleTree(event_leaf_hash(e) for e in events)
+        assert log.root(session) == tree.root()
+        log.audit(session)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
+import textwrap
 import uuid
 
 import pytest
@@ -40,6 +43,11 @@ def assert_cache_matches_database(runtime: Runtime) -> None:
     tree = merkle.MerkleTree(truth[0, i] for i in range(size))
     for key, value in cache.nodes.items():
         assert truth.get(key) == value, key
+    for level, buffer in cache.levels.items():
+        assert level >= 1
+        assert len(buffer) % merkle.HASH_SIZE == 0
+        held = [buffer[i : i + merkle.HASH_SIZE] for i in range(0, len(buffer), merkle.HASH_SIZE)]
+        assert held == [truth[level, i] for i in range(len(held))], level
     for (begin, end), value in cache.ranges.items():
         assert end <= size
         assert merkle.MerkleTree(truth[0, i] for i in range(begin, end)).root() == value, (begin, end)
@@ -59,9 +67,9 @@ def grow(runtime: Runtime, events: list[dict[str, object]], rng: random.Random, 
 def test_cached_proofs_match_the_in_memory_tree_at_many_sizes(
     runtime: Runtime, monkeypatch: pytest.MonkeyPatch, small_cache: bool
 ) -> None:
-    if small_cache:  # a cache that must evict and re-preload as it goes
-        monkeypatch.setattr(log, "_SHARED_NODES_MAX", 40)
-        monkeypatch.setattr(log, "_PRELOAD_MAX", 8)
+    if small_cache:  # a cache that must evict single nodes and drop whole levels as it goes
+        monkeypatch.setattr(log, "_SHARED_NODES_MIN", 40)
+        log.configure_node_cache(runtime.db.engine, 4 * merkle.HASH_SIZE)
     rng = random.Random(11)
     events: list[dict[str, object]] = []
     for target in (37, 130, 300):  # the log grows between rounds of proofs, as a live one does
@@ -86,6 +94,9 @@ def test_cached_proofs_match_the_in_memory_tree_at_many_sizes(
     assert cache.nodes, "readers publish what they read"
     if small_cache:
         assert len(cache.nodes) <= 40
+        assert cache.level_bytes <= 4 * merkle.HASH_SIZE
+    else:
+        assert cache.levels, "the upper levels are held whole"
     assert_cache_matches_database(runtime)
 
 
@@ -165,4 +176,111 @@ def test_forgetting_the_shared_cache_empties_it(runtime: Runtime) -> None:
     cache = shared_cache(runtime)
     assert not cache.nodes
     assert not cache.ranges
-    assert cache.preloaded_size == 0
+    assert not cache.levels
+    assert cache.refresh_at == 1
+
+
+def test_level_buffers_stay_within_the_budget_as_the_log_grows(runtime: Runtime) -> None:
+    budget = 24 * merkle.HASH_SIZE
+    log.configure_node_cache(runtime.db.engine, budget)
+    rng = random.Random(5)
+    events: list[dict[str, object]] = []
+    floors = []
+    for target in (20, 47, 64, 100, 180, 400, 1000):
+        grow(runtime, events, rng, target)
+        tree = merkle.MerkleTree(event_leaf_hash(e) for e in events)
+        with runtime.db.read() as session:
+            for index in rng.sample(range(target), 5):
+                assert log.inclusion_proof(session, index) == tree.inclusion_proof(index)
+            assert log.consistency_proof(session, target // 3) == tree.consistency_proof(target // 3)
+        cache = shared_cache(runtime)
+        assert 0 < cache.level_bytes <= budget
+        levels = sorted(cache.levels)
+        assert levels == list(range(levels[0], target.bit_length())), "whole levels, from the top down"
+        assert all(len(cache.levels[level]) == (target >> level) * merkle.HASH_SIZE for level in levels)
+        floors.append(levels[0])
+        assert_cache_matches_database(runtime)
+    assert floors == sorted(floors)
+    assert floors[0] == 1 and floors[-1] > 4, "the lowest levels are dropped as the log outgrows the budget"
+
+
+def test_level_buffers_follow_the_log_as_it_grows(runtime: Runtime) -> None:
+    rng = random.Random(8)
+    events: list[dict[str, object]] = []
+    grow(runtime, events, rng, 256)
+    with runtime.db.read() as session:
+        log.inclusion_proof(session, 3)
+    cache = shared_cache(runtime)
+    assert {level: len(buf) for level, buf in cache.levels.items()} == {
+        level: (256 >> level) * merkle.HASH_SIZE for level in range(1, 9)
+    }
+    assert cache.refresh_at == 256 + 16
+    # A little growth: new nodes past the buffers' ends are read one by one, the buffers stay.
+    grow(runtime, events, rng, 262)
+    tree = merkle.MerkleTree(event_leaf_hash(e) for e in events)
+    with runtime.db.read() as session:
+        for index in range(250, 262):
+            assert log.inclusion_proof(session, index) == tree.inclusion_proof(index)
+        assert log.consistency_proof(session, 257) == tree.consistency_proof(257)
+    assert len(cache.levels[1]) == 128 * merkle.HASH_SIZE
+    # Past a sixteenth more, the next reader extends every level with its new tail.
+    grow(runtime, events, rng, 300)
+    tree = merkle.MerkleTree(event_leaf_hash(e) for e in events)
+    with runtime.db.read() as session:
+        assert log.inclusion_proof(session, 299) == tree.inclusion_proof(299)
+        # A proof at an old size is still served from the longer buffers.
+        assert log.inclusion_proof(session, 17, 100) == tree.inclusion_proof(17, 100)
+    assert len(cache.levels[1]) == 150 * merkle.HASH_SIZE
+    assert cache.refresh_at == 300 + 300 // 16
+    assert_cache_matches_database(runtime)
+
+
+def test_no_budget_means_no_level_buffers(runtime: Runtime) -> None:
+    log.configure_node_cache(runtime.db.engine, 0)
+    events = [event(n) for n in range(70)]
+    with runtime.db.write() as session:
+        log.append_many(session, events)
+    tree = merkle.MerkleTree(event_leaf_hash(e) for e in events)
+    with runtime.db.read() as session:
+        for index in range(70):
+            assert log.inclusion_proof(session, index) == tree.inclusion_proof(index)
+    assert not shared_cache(runtime).levels
+    with pytest.raises(ValueError, match="expected >= 0"):
+        log.configure_node_cache(runtime.db.engine, -1)
+
+
+_APPEND_ELSEWHERE = textwrap.dedent(
+    """
+    import sys
+    from likeness_ledger.db import Database
+    from likeness_ledger.transparency import log
+
+    db = Database(sys.argv[1])
+    begin, end = map(int, sys.argv[2:4])
+    with db.write() as session:
+        log.append_many(session, [{"type": "consent.signed", "n": n, "tag": "other"} for n in range(begin, end)])
+    db.dispose()
+    """
+)
+
+
+def test_a_second_process_appending_is_seen_by_the_cache(runtime: Runtime) -> None:
+    """Another process (another server, the CLI) grows the log; this process's buffers catch up exactly."""
+    events = [event(n) for n in range(100)]
+    with runtime.db.write() as session:
+        log.append_many(session, events)
+    with runtime.db.read() as session:
+        log.inclusion_proof(session, 5)  # buffers for 100 leaves
+    url = runtime.settings.database_url
+    for begin, end in ((100, 103), (103, 400)):  # a little growth, then more than a sixteenth
+        subprocess.run([sys.executable, "-c", _APPEND_ELSEWHERE, url, str(begin), str(end)], check=True)
+        events += [{"type": "consent.signed", "n": n, "tag": "other"} for n in range(begin, end)]
+        tree = merkle.MerkleTree(event_leaf_hash(e) for e in events)
+        with runtime.db.read() as session:
+            assert log.root(session) == tree.root()
+            for index in (0, 99, 100, end - 1, *random.Random(end).sample(range(end), 20)):
+                assert log.inclusion_proof(session, index) == tree.inclusion_proof(index)
+            for old in (1, 99, 100, 101, end - 1):
+                assert log.consistency_proof(session, old) == tree.consistency_proof(old)
+    assert len(shared_cache(runtime).levels[1]) == 200 * merkle.HASH_SIZE
+    assert_cache_matches_database(runtime)
