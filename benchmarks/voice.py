@@ -18,9 +18,12 @@ Data: LibriSpeech test-other speakers in ../shared/media/voice (or --data). Prot
 * Verification EER over all utterance pairs and over window-vs-reference pairs.
 * Baseline in the same run: MFCC mean+std vectors (20 coefficients from the same log-mel front end,
   standardised over the set) compared by cosine.
-* Speed: seconds of audio per CPU second for ``embed_segments`` and the time to embed 10 s.
+* Speed: seconds of audio per CPU second for ``embed_segments``, and the time to embed 10 s with
+  each runtime (PyTorch, ONNX Runtime) on 1 and 2 threads, with the features / network split
+  (``--speed-only`` runs just this part).
 
-Run:  .venv/bin/python benchmarks/voice.py [--enrolled 5] [--splits 0] [--json out.json]
+Run:  .venv/bin/python benchmarks/voice.py [--enrolled 5] [--splits 0] [--runtime auto] [--json out.json]
+      .venv/bin/python benchmarks/voice.py --speed-only
 """
 
 from __future__ import annotations
@@ -197,6 +200,65 @@ def mfcc_vectors(clips: list[np.ndarray]) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------- main
 
 
+def _ten_seconds() -> np.ndarray:
+    """10 s of speech: the first utterances of the data set, back to back."""
+    clips = [voice.load_audio(f, sample_rate=SR)[0] for f in sorted(DEFAULT_DATA.glob("*/*.flac"))[:6]]
+    return np.concatenate(clips)[: 10 * SR]
+
+
+def speed_report(default_threads: int, rounds: int = 7) -> dict[str, object]:
+    """Time to embed 10 s of audio, per runtime and thread count, and where the time goes.
+
+    Thread counts: torch's via ``torch.set_num_threads``, ONNX Runtime's in its session (its features
+    stay in torch on one thread, 0.4 % of the work). The four set-ups take turns, ``rounds`` times
+    after a warm-up, so a change in the machine's load hits them alike; medians are reported.
+    """
+    ten = _ten_seconds()
+    out: dict[str, object] = {
+        "audio_s": 10.0,
+        "cpu_count": os.cpu_count(),
+        "load_average_1min_start": os.getloadavg()[0],
+    }
+    torch.set_num_threads(1)
+    torch_embedder = voice.VoiceEmbedder.build(runtime="torch")
+    ort_embedders = {t: voice.VoiceEmbedder.build(runtime="onnxruntime", threads=t) for t in (1, 2)}
+    setups: dict[str, tuple[int, voice.VoiceEmbedder]] = {
+        "torch_1_thread": (1, torch_embedder),
+        "onnxruntime_1_thread": (1, ort_embedders[1]),
+        "torch_2_threads": (2, torch_embedder),
+        "onnxruntime_2_threads": (1, ort_embedders[2]),
+    }
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in setups}
+    for round_ in range(rounds + 1):
+        for name, (torch_threads, embedder) in setups.items():
+            torch.set_num_threads(torch_threads)
+            w, c = time.perf_counter(), time.process_time()
+            embedder.embed(ten, SR)
+            if round_:  # the first round is the warm-up
+                times[name].append((time.perf_counter() - w, time.process_time() - c))
+    for name, pairs in times.items():
+        out[f"{name}_s"] = {
+            "wall": round(statistics.median(w for w, _ in pairs), 3),
+            "cpu": round(statistics.median(c for _, c in pairs), 3),
+        }
+    torch.set_num_threads(1)
+    wavs = torch.from_numpy(ten[None, :])
+    encoder = torch_embedder._encoder  # the profile needs the two parts apart
+    with torch.inference_mode():
+        c = time.process_time()
+        features = encoder.features(wavs)
+        out["features_ms_cpu"] = round(1000 * (time.process_time() - c), 1)
+        c = time.process_time()
+        encoder.embedding_model(features)
+        out["torch_network_1_thread_s_cpu"] = round(time.process_time() - c, 3)
+    out["cosine_onnxruntime_vs_torch"] = round(
+        voice.cosine(ort_embedders[1].embed(ten, SR), torch_embedder.embed(ten, SR)), 7
+    )
+    torch.set_num_threads(default_threads)
+    out["load_average_1min_end"] = os.getloadavg()[0]
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of <speaker>/<utt>.flac")
@@ -207,10 +269,18 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures here")
     parser.add_argument("--no-robustness", action="store_true", help="skip the perturbed-copy probes")
     parser.add_argument(
-        "--threads", type=int, default=0, help="torch threads for the bulk passes (0 = torch's default)"
+        "--threads", type=int, default=0, help="threads for the bulk passes (0 = the runtime's default)"
     )
+    parser.add_argument("--runtime", choices=voice.RUNTIMES, default="auto", help="network runtime (bulk passes)")
+    parser.add_argument("--speed-only", action="store_true", help="only the speed figures (10 s embeds)")
     args = parser.parse_args()
     default_threads = torch.get_num_threads()
+    if args.speed_only:
+        text = json.dumps(speed_report(default_threads), indent=2)
+        print(text)
+        if args.json:
+            args.json.write_text(text + "\n")
+        return 0
     if args.threads:
         torch.set_num_threads(args.threads)
     # Perturbed copies are embedded with non-overlapping windows: half the work, same kind of probe.
@@ -218,7 +288,7 @@ def main() -> int:
 
     started = time.perf_counter()
     load_t = time.perf_counter()
-    embedder = voice.VoiceEmbedder.load()
+    embedder = voice.VoiceEmbedder.build(runtime=args.runtime, threads=args.threads)
     load_s = time.perf_counter() - load_t
 
     speakers = sorted(p.name for p in args.data.iterdir() if p.is_dir())
@@ -493,27 +563,12 @@ def main() -> int:
     tb, tpb = best_at_fpir(base_b, 0.01)
     report["mfcc_tpir_at_fpir_1pct"] = {"threshold": tb, "tpir": tpb}
 
-    # Speed, with torch's default thread count.
-    torch.set_num_threads(default_threads)
-    ten = np.concatenate([c for s in speakers for c in audio[s]])[: 10 * SR]
-    timings, cpu_1t = [], []
-    for _ in range(5):
-        start = time.perf_counter()
-        embedder.embed(ten, SR)
-        timings.append(time.perf_counter() - start)
-    torch.set_num_threads(1)
-    for _ in range(5):
-        start = time.process_time()
-        embedder.embed(ten, SR)
-        cpu_1t.append(time.process_time() - start)
-    torch.set_num_threads(default_threads)
-    report["embed_10s_wall_median_s"] = round(statistics.median(timings), 3)
-    report["embed_10s_cpu_1thread_median_s"] = round(statistics.median(cpu_1t), 3)
+    report["runtime"] = embedder.runtime
+    report |= speed_report(default_threads)
     report["segments_audio_s_per_cpu_s"] = round(total_audio_s / seg_cpu, 2)
     report["segments_audio_s_per_wall_s"] = round(total_audio_s / seg_wall, 2)
     report["load_s"] = round(load_s, 2)
     report["load_average_1min"] = round(os.getloadavg()[0], 2)
-    report["torch_threads"] = torch.get_num_threads()
     report["total_s"] = round(time.perf_counter() - started, 1)
 
     text = json.dumps(report, indent=2)

@@ -32,12 +32,20 @@ def pytest_report_header() -> str:
     return f"likeness database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite (per-test file)'}"
 
 
+@pytest.fixture(scope="session")
+def _model_cache(tmp_path_factory: pytest.TempPathFactory) -> str:
+    # Models exported at first use (the voice network's ONNX graph) go to a folder of this run,
+    # not the developer's ~/.cache, so every run exercises the export and leaves nothing behind.
+    return str(tmp_path_factory.mktemp("model-cache"))
+
+
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+def _clean_env(monkeypatch: pytest.MonkeyPatch, _model_cache: str) -> None:
     # A developer's own LIKENESS_* settings must not leak into the tests.
     for name in list(os.environ):
         if name.startswith("LIKENESS_") and name != "LIKENESS_TEST_DATABASE_URL":
             monkeypatch.delenv(name)
+    monkeypatch.setenv("LIKENESS_MODEL_CACHE", _model_cache)
 
 
 @pytest.fixture(scope="session")

@@ -188,11 +188,20 @@ class _AttentiveStatsPool(nn.Module):
         self.conv = _Conv(attention, channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        frames = x.shape[2]
-        uniform = torch.full((1, 1, frames), 1.0 / frames, dtype=x.dtype, device=x.device)
-        mean, std = _weighted_stats(x, uniform)
-        context = torch.cat([x, mean.unsqueeze(2).expand_as(x), std.unsqueeze(2).expand_as(x)], dim=1)
-        attn = torch.softmax(self.conv(torch.tanh(self.tdnn(context))), dim=2)
+        mean = x.mean(dim=2)
+        std = torch.sqrt((x - mean.unsqueeze(2)).square().mean(dim=2).clamp(min=1e-12))
+        # The recipe feeds cat([x, mean, std]) along channels (3 x 3072) to a 1x1 convolution. Mean and
+        # std are the same for every frame, so their share of that product is computed once per
+        # utterance and added, instead of 6144 constant channels being multiplied at every frame: the
+        # same sum, 4 % of the network's work saved, and no 9216-channel tensor built.
+        weight = self.tdnn.conv.conv.weight
+        bias = self.tdnn.conv.conv.bias
+        channels = x.shape[1]
+        local = F.conv1d(x, weight[:, :channels])
+        stats = torch.cat([mean, std], dim=1).unsqueeze(2)
+        shared = F.conv1d(stats, weight[:, channels:], bias)
+        hidden = self.tdnn.norm(F.relu(local + shared))
+        attn = torch.softmax(self.conv(torch.tanh(hidden)), dim=2)
         mean, std = _weighted_stats(x, attn)
         return torch.cat([mean, std], dim=1).unsqueeze(2)
 
@@ -237,3 +246,28 @@ class SpeakerEncoder(nn.Module):
 
     def forward(self, wavs: torch.Tensor) -> torch.Tensor:
         return self.embedding_model(self.features(wavs))  # type: ignore[no-any-return]
+
+
+def export_onnx(model: EcapaTdnn, path: str) -> None:
+    """Write the network (features → embeddings) to ``path`` as ONNX, any batch size and length.
+
+    Uses torch's TorchScript-based exporter (it needs the ``onnx`` package). The features stay in
+    PyTorch: the STFT is 0.4 % of the work and complex tensors are where exporters differ.
+    """
+    import warnings  # noqa: PLC0415 - only the export needs it
+
+    example = torch.zeros(1, 200, N_MELS)
+    with warnings.catch_warnings():
+        # torch announces that this exporter will give way to the dynamo one (which would add
+        # onnxscript as a dependency); the graph it writes is checked against PyTorch at every load.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (example,),
+            path,
+            dynamo=False,
+            input_names=["features"],
+            output_names=["embeddings"],
+            dynamic_axes={"features": {0: "batch", 1: "frames"}, "embeddings": {0: "batch"}},
+            opset_version=17,
+        )

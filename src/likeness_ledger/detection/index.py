@@ -1,11 +1,10 @@
 """The gallery of enrolled embeddings behind one interface.
 
-``NumpyIndex`` is exact cosine search with one matrix product, the default for small galleries: a
-single query over 160,000 references takes ~8.5 ms of CPU here. ``FaissIndex`` gives the same
-answers with FAISS (``IndexFlatIP``, exact; ~4.7 ms for that query on one thread), or approximate ones
-with an IVF or HNSW index for galleries too large for brute force; ``auto`` picks FAISS flat from
-``FLAT_FROM`` references and HNSW from ``APPROX_FROM``.
-All take unit vectors, so inner product is cosine similarity.
+``NumpyIndex`` is exact cosine search with one matrix product. ``FaissIndex`` gives the same answers
+with FAISS (``IndexFlatIP``, exact), or approximate ones with an IVF or HNSW index for galleries too
+large for brute force. ``make_index(kind="auto")`` picks NumPy for small galleries, FAISS flat from
+``FLAT_FROM`` references and IVF-Flat from ``APPROX_FROM``; the measurements behind those sizes are
+next to the constants. All take unit vectors, so inner product is cosine similarity.
 """
 
 from __future__ import annotations
@@ -19,6 +18,13 @@ import numpy as np
 import numpy.typing as npt
 
 from likeness_ledger.errors import InvalidInput
+
+# FAISS runs its batches on GNU OpenMP, whose idle threads spin for a while before sleeping. On a
+# machine with other work that spinning takes the cores the working thread needs: a batch of 1,000
+# queries over 160,000 references took 7.2 s wall on two threads with spinning and 0.64 s with
+# passive waiting (docs/benchmarks.md). The runtime reads this once, when FAISS's library loads, so
+# it is set here, before the first ``import faiss``; an operator's own setting is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 Vectors = npt.NDArray[np.float32]
 
@@ -74,6 +80,9 @@ class NumpyIndex:
     def __len__(self) -> int:
         return self._size
 
+    def __repr__(self) -> str:
+        return f"NumpyIndex(exact, n={self._size})"
+
     def add(self, vectors: Vectors, labels: Sequence[Any]) -> None:
         """Append vectors (copied) and their labels."""
         arr = _check(vectors, self.dim, labels)
@@ -111,38 +120,73 @@ class NumpyIndex:
 class FaissIndex:
     """FAISS: exact ``IndexFlatIP`` by default, IVF with ``nlist`` cells, or HNSW with ``hnsw_m`` links.
 
-    IVF needs training data; ``add`` trains on the first batch when the index is untrained. ``nprobe``
-    trades speed for recall (MODELS.md: on clustered data nprobe 128 of 4096 reaches only ~0.8
-    recall@10). HNSW (a graph; ``ef_search`` candidates per query) reached >= 0.99 recall@10 at
-    < 0.2 ms per query on identity-clustered data in MODELS.md, so it is the approximate choice for
-    very large galleries.
+    IVF (``IndexIVFFlat``: vectors grouped by their nearest of ``nlist`` k-means centroids, each query
+    scanning the ``nprobe`` nearest cells with exact inner products) needs training; ``add`` trains on
+    a sample of the first batch (``TRAIN_PER_LIST`` vectors per cell) when the index is untrained.
+    HNSW (a graph; ``ef_construction`` candidates per insertion, ``ef_search`` per query) builds far
+    more slowly on two cores. Which one ``auto`` uses, and with what settings, is measured: see
+    ``make_index``.
     """
 
-    def __init__(self, dim: int, *, nlist: int = 0, nprobe: int = 16, hnsw_m: int = 0, ef_search: int = 128) -> None:
+    def __init__(
+        self,
+        dim: int,
+        *,
+        nlist: int = 0,
+        nprobe: int = 16,
+        hnsw_m: int = 0,
+        ef_search: int = 128,
+        ef_construction: int = 80,
+    ) -> None:
         import faiss  # noqa: PLC0415 - optional dependency, only needed for large galleries
 
         self.dim = dim
         self._faiss = faiss
         self._index: Any
+        self._params: dict[str, int] = {}
         if hnsw_m > 0:
             self._index = faiss.IndexHNSWFlat(dim, hnsw_m, faiss.METRIC_INNER_PRODUCT)
-            self._index.hnsw.efConstruction = 80
-            self._index.hnsw.efSearch = ef_search
+            self._index.hnsw.efConstruction = ef_construction
+            self._kind = f"hnsw(M={hnsw_m}, efConstruction={ef_construction})"
+            self.set_search_param("efSearch", ef_search)
         elif nlist > 0:
             quantizer = faiss.IndexFlatIP(dim)
             self._index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
-            self._index.nprobe = nprobe
             self._quantizer = quantizer  # FAISS does not own it from Python; keep it alive
+            self._kind = f"ivf-flat(nlist={nlist})"
+            self.set_search_param("nprobe", nprobe)
         else:
             self._index = faiss.IndexFlatIP(dim)
+            self._kind = "flat"
         self._labels: list[Any] = []
+
+    def __repr__(self) -> str:
+        knobs = "".join(f", {k}={v}" for k, v in self._params.items())
+        return f"FaissIndex({self._kind}{knobs}, n={len(self._labels)})"
+
+    def set_search_param(self, name: str, value: int) -> None:
+        """Set ``nprobe`` (IVF) or ``efSearch`` (HNSW): more means slower and closer to exact."""
+        if name == "nprobe" and hasattr(self._index, "nprobe"):
+            self._index.nprobe = value
+        elif name == "efSearch" and hasattr(self._index, "hnsw"):
+            self._index.hnsw.efSearch = value
+        else:
+            raise InvalidInput(f"search parameter: {name!r} does not apply to a {self._kind} index")
+        self._params[name] = value
 
     def __len__(self) -> int:
         return len(self._labels)
 
     def __getstate__(self) -> dict[str, Any]:
         # FAISS objects do not pickle; their own serialisation does (a Ray scan ships the gallery).
-        return {"dim": self.dim, "labels": self._labels, "index": self._faiss.serialize_index(self._index)}
+        # It does not keep an IVF index's nprobe, so the search settings travel beside it.
+        return {
+            "dim": self.dim,
+            "labels": self._labels,
+            "index": self._faiss.serialize_index(self._index),
+            "kind": self._kind,
+            "params": self._params,
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         import faiss  # noqa: PLC0415
@@ -151,12 +195,24 @@ class FaissIndex:
         self._faiss = faiss
         self._labels = state["labels"]
         self._index = faiss.deserialize_index(state["index"])
+        self._kind = state["kind"]
+        self._params = {}
+        for name, value in state["params"].items():
+            self.set_search_param(name, value)
 
     def add(self, vectors: Vectors, labels: Sequence[Any]) -> None:
-        """Index the vectors (training an IVF index on them first if it is not trained yet)."""
+        """Index the vectors (training an IVF index on a sample of them first if it is not trained yet)."""
         arr = _check(vectors, self.dim, labels)
+        # Building is a batch job: all cores (the search path below narrows this for small batches).
+        self._faiss.omp_set_num_threads(_all_threads())
         if not self._index.is_trained:
-            self._index.train(arr)
+            # k-means cost grows with the sample (TRAIN_PER_LIST points per centroid, see below).
+            sample = TRAIN_PER_LIST * self._index.nlist
+            if arr.shape[0] > sample:
+                pick = np.random.default_rng(0).choice(arr.shape[0], sample, replace=False)
+                self._index.train(arr[np.sort(pick)])
+            else:
+                self._index.train(arr)
         self._index.add(arr)
         self._labels.extend(labels)
 
@@ -185,12 +241,31 @@ def _all_threads() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-# ``auto``: exact NumPy search for small galleries, exact FAISS flat from FLAT_FROM references, and a
-# FAISS HNSW graph from APPROX_FROM. Measured here (docs/benchmarks.md), one query over 160,000
-# references: NumPy ~8.5 ms of CPU, FAISS flat on one thread ~4.7 ms (same answers); HNSW ~1.6 ms at
-# recall@10 1.0 over 200,000.
-FLAT_FROM = 50_000
-APPROX_FROM = 500_000
+# ``auto``, from single-query timings on LFW-spread galleries (benchmarks/gallery.py, docs/benchmarks.md):
+# * NumPy below FLAT_FROM: at 1,000 references NumPy and FAISS flat both take 0.03 ms, at 10,000
+#   FAISS flat takes 0.36 ms and NumPy 2.7 ms (its BLAS starts threads even for one query);
+# * exact FAISS flat below APPROX_FROM: one query reads every vector once, 4.5 ms at 160,000 and
+#   7.7 ms at 250,000 on an idle core, 14.8 ms at 500,000; past ~300,000 it no longer fits 10 ms;
+# * IVF-Flat from APPROX_FROM, with about 4 * sqrt(n) cells (a power of two) and 1/16 of them probed.
+#   Cells: at 1,000,000, 4,096 cells reached recall@10 0.999 against exact with only 4 probed, while
+#   1,024 cells stayed at 0.988 even with 128 probed (a cell should hold a few identities). Probes:
+#   at 250,000 (2,048 cells) recall@10 was 0.997 with 16-64 probed but 0.9885 on another query set
+#   with 16, 0.999 with 128 (0.76 ms a query); 1/16 keeps that margin and costs ~1-3 ms, well
+#   inside 10 ms. The 1,000,000 index builds in ~35-70 s on two cores. HNSW (M 32) took 111 s to
+#   build at 200,000 alone; at 1,000,000 with M 16 it built in 133 s and found only 0.80 of the top
+#   10 (efSearch 512) on a looser spread where IVF with these settings found 0.98.
+FLAT_FROM = 5_000
+APPROX_FROM = 250_000
+# k-means sample per IVF cell (FAISS's default is 256): 64 keeps the 4,096-cell build at ~35 s.
+TRAIN_PER_LIST = 64
+IVF_LISTS_PER_SQRT_N = 4
+IVF_PROBE_SHARE = 16
+
+
+def ivf_settings(size: int) -> tuple[int, int]:
+    """``(nlist, nprobe)`` for an IVF gallery of ``size`` vectors (see the figures above)."""
+    nlist = 1 << max(4, round(np.log2(IVF_LISTS_PER_SQRT_N * np.sqrt(max(size, 1)))))
+    return nlist, max(1, nlist // IVF_PROBE_SHARE)
 
 
 def make_index(dim: int, size_hint: int = 0, *, kind: str = "auto") -> GalleryIndex:
@@ -199,8 +274,9 @@ def make_index(dim: int, size_hint: int = 0, *, kind: str = "auto") -> GalleryIn
         return NumpyIndex(dim)
     if kind == "faiss" or (kind == "auto" and size_hint < APPROX_FROM):
         return FaissIndex(dim)
-    if kind == "faiss-ivf":
-        return FaissIndex(dim, nlist=max(16, int(4 * np.sqrt(max(size_hint, 1)))))
-    if kind in ("faiss-hnsw", "auto"):
+    if kind in ("faiss-ivf", "auto"):
+        nlist, nprobe = ivf_settings(size_hint)
+        return FaissIndex(dim, nlist=nlist, nprobe=nprobe)
+    if kind == "faiss-hnsw":
         return FaissIndex(dim, hnsw_m=32)
     raise InvalidInput(f"index: unknown kind {kind!r} (numpy, faiss, faiss-ivf, faiss-hnsw or auto)")

