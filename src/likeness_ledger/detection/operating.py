@@ -14,6 +14,11 @@ apart from the open-set benchmark; ``benchmarks/detection.py calibrate`` writes
 ``target / N``. It never goes below OpenCV's own SFace match threshold (0.363), and once
 ``target / N`` is finer than the calibration set can resolve (fewer than one impostor pair of budget)
 it returns the highest impostor score ever observed plus a margin, and says so in ``resolved``.
+
+The score is the **cascade's** score (:class:`Fusion`): SFace's cosine similarity corrected, when it
+lies in a band around the threshold, by dlib's ResNet (``s + clip(weight * (d - offset), -drop,
++lift)``, on SFace's scale). The weight and offset come from a logistic regression on calibration pairs, and
+the impostor tail is that of the cascade's score, so the rule above holds for what a scan decides on.
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 TAIL_PATH = Path(__file__).with_name("data") / "face_impostor_tail.json"
 DEFAULT_FPIR = 0.01
@@ -30,6 +38,31 @@ DEFAULT_FPIR = 0.01
 FLOOR = 0.363
 # Added to the highest impostor score observed when the gallery is beyond what calibration resolves.
 BEYOND_MARGIN = 0.02
+
+
+@dataclass(frozen=True, slots=True)
+class Fusion:
+    """How dlib's similarity corrects SFace's, fitted on calibration pairs (never on test identities).
+
+    With s SFace's and d dlib's cosine similarity, the score a scan decides on is
+
+        cascade = s + clip(weight * (d - offset), -drop, +lift)
+
+    dlib may raise SFace's score by at most ``lift`` and lower it by at most ``drop``. So for a
+    threshold t a face whose SFace score is under ``t - lift`` is rejected and one at or over
+    ``t + drop`` accepted whatever dlib says: dlib runs only in the band between, and the decision is
+    exactly the cascade score's. The score does not depend on t, so the impostor tail is calibrated
+    on it.
+    """
+
+    weight: float
+    offset: float
+    lift: float
+    drop: float
+
+    def score(self, sface: Any, dlib: Any) -> Any:
+        """The cascade score (SFace's scale) of SFace and dlib cosine similarities (floats or arrays)."""
+        return sface + np.clip(self.weight * (np.asarray(dlib) - self.offset), -self.drop, self.lift)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,23 +84,36 @@ class OperatingPoint:
 
 
 _TAIL: ImpostorTail | None = None
+_FUSION: Fusion | None = None
 _LOCK = threading.Lock()
 
 
 def _load() -> ImpostorTail:
-    global _TAIL  # noqa: PLW0603 - calibration data is read once per process
+    global _TAIL, _FUSION  # noqa: PLW0603 - calibration data is read once per process
     with _LOCK:
-        if _TAIL is None:
+        if _TAIL is None or _FUSION is None:
             raw = json.loads(TAIL_PATH.read_text())
             _TAIL = ImpostorTail(pairs=int(raw["impostor_pairs"]), tail=tuple(float(x) for x in raw["tail"]))
+            f = raw["fusion"]
+            _FUSION = Fusion(
+                weight=float(f["weight"]), offset=float(f["offset"]), lift=float(f["lift"]), drop=float(f["drop"])
+            )
         return _TAIL
+
+
+def fusion() -> Fusion:
+    """The shipped fusion of SFace and dlib scores (from the calibration file)."""
+    _load()
+    assert _FUSION is not None
+    return _FUSION
 
 
 def reload() -> None:
     """Forget the cached calibration (after ``calibrate`` rewrote it)."""
-    global _TAIL  # noqa: PLW0603
+    global _TAIL, _FUSION  # noqa: PLW0603
     with _LOCK:
         _TAIL = None
+        _FUSION = None
 
 
 def face_operating_point(

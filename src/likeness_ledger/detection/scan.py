@@ -17,14 +17,22 @@ import numpy as np
 import numpy.typing as npt
 
 from likeness_ledger.detection import media, operating, voicebridge
-from likeness_ledger.detection.face import EMBEDDING_DIM, face_engine
+from likeness_ledger.detection.face import EMBEDDING_DIM, as_bgr, dlib_embedder, face_engine
 from likeness_ledger.detection.fingerprint import MIN_QUALITY, Pdq, pdq_of
 from likeness_ledger.detection.index import GalleryIndex, make_index
 from likeness_ledger.detection.models import MediaKind, Modality
 
 # Detections of one performer in sampled frames less than this apart (seconds) form one segment.
 SEGMENT_GAP = 2.5 * media.MAX_GAP
-TOP_K = 5
+# Images are searched for faces on a copy scaled down by at most IMAGE_MAX_DOWNSCALE, to no less than
+# IMAGE_DETECT_SIDE on the longer side (720p: 640x360, 4x fewer pixels, detection 84 -> 19 ms of CPU
+# here), then embedded at full size. Halving keeps every face YuNet needs: on dlib's VOC face set
+# (43 faces of 37-109 px) it found the same faces at half size as at full size. Faces under 37 px
+# (under 18 px for the detector) were not in that set; dlib HOG's own floor is about 40 px.
+IMAGE_DETECT_SIDE = 640
+IMAGE_MAX_DOWNSCALE = 2
+# Gallery entries looked at per face: the candidates whose fused score the cascade computes.
+TOP_K = 10
 # Video frames are searched for faces at this longer side (720p: 640x360), then embedded at full size;
 # a face of 48 px in a 720p frame is still 24 px for the detector.
 VIDEO_DETECT_SIDE = 640
@@ -35,10 +43,11 @@ VIDEO_DETECT_SIDE = 640
 TRACK_IOU = 0.5
 TRACK_REFRESH = 5.0
 TRACK_GROWTH = 1.5
-# Cascade in video: each new face is first embedded with one SFace pass; only when its best gallery
-# score is within FLIP_MARGIN of the threshold is the mirrored pass added (the shipped embedding, the
-# one references and the threshold are made with). Over 23 M LFW pairs the mirror average moved a
-# score by at most 0.099, so a face further below cannot reach the threshold with it.
+# Cascade, per face: first one SFace pass; only when its best gallery score is within FLIP_MARGIN of
+# the lowest score dlib could still lift to the threshold is the mirrored pass added (the
+# shipped SFace embedding, the one references and the threshold are made with). Over 23 M LFW pairs
+# the mirror average moved a score by at most 0.099, so a face further below cannot reach it. Then
+# dlib's ResNet only when the mirrored score lies in the fusion's band around the threshold.
 FLIP_MARGIN = 0.12
 
 
@@ -60,6 +69,9 @@ class Gallery:
     voice: GalleryIndex | None = None
     voice_threshold: float = 1.0
     voice_note: str | None = None
+    # Per performer, their face references' SFace vectors and dlib vectors (rows), for the fused score.
+    face_pairs: dict[uuid.UUID, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]] = field(default_factory=dict)
+    fusion: operating.Fusion | None = None
 
     @classmethod
     def build(
@@ -71,10 +83,27 @@ class Gallery:
         index_kind: str = "auto",
         target_fpir: float = operating.DEFAULT_FPIR,
     ) -> Gallery:
-        """Index references ``(performer_id, unit vector)``; the face threshold follows the gallery size."""
+        """Index references ``(performer_id, vector)``; the face threshold follows the gallery size.
+
+        A face vector is a reference's SFace and dlib embeddings, 256 floats
+        (:func:`~likeness_ledger.detection.face.reference_embedding`); SFace's half is indexed and
+        both halves are kept per performer for the cascade's fused score. A 128-float vector is
+        SFace alone: its performer is then judged on SFace's score (no fusion possible).
+        """
         face = make_index(EMBEDDING_DIM, len(face_refs), kind=index_kind)
+        pairs: dict[uuid.UUID, tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]] = {}
         if face_refs:
-            face.add(np.stack([v for _, v in face_refs]), [p for p, _ in face_refs])
+            vectors = [np.asarray(v, dtype=np.float32).reshape(-1) for _, v in face_refs]
+            if any(len(v) not in (EMBEDDING_DIM, 2 * EMBEDDING_DIM) for v in vectors):
+                raise ValueError(f"a face reference has {EMBEDDING_DIM} (SFace) or {2 * EMBEDDING_DIM} floats")
+            face.add(np.stack([v[:EMBEDDING_DIM] for v in vectors]), [p for p, _ in face_refs])
+            fused: dict[uuid.UUID, list[npt.NDArray[np.float32]]] = {}
+            for (performer_id, _), v in zip(face_refs, vectors, strict=True):
+                if len(v) == 2 * EMBEDDING_DIM:
+                    fused.setdefault(performer_id, []).append(v)
+            for performer_id, rows in fused.items():
+                both = np.stack(rows)
+                pairs[performer_id] = (both[:, :EMBEDDING_DIM], both[:, EMBEDDING_DIM:])
         voice: GalleryIndex | None = None
         voice_threshold = 1.0
         voice_note = None
@@ -93,6 +122,8 @@ class Gallery:
             voice=voice,
             voice_threshold=voice_threshold,
             voice_note=voice_note,
+            face_pairs=pairs,
+            fusion=operating.fusion(),
         )
 
 
@@ -157,14 +188,23 @@ class Scanner:
     def faces_in(
         self, image: npt.NDArray[np.uint8], *, detect_max_side: int | None = None
     ) -> list[tuple[uuid.UUID, float, tuple[int, int, int, int]]]:
-        """``(performer_id, score, box)`` for every face in the image that matches the gallery."""
+        """``(performer_id, score, box)`` for every face in the image that matches the gallery.
+
+        ``detect_max_side`` defaults to the image rule (IMAGE_DETECT_SIDE, IMAGE_MAX_DOWNSCALE).
+        """
         if len(self.gallery.face) == 0:
             return []
-        faces = face_engine().faces(image, detect_max_side=detect_max_side)
-        if not faces:
-            return []
-        best = self._best(self.gallery.face, np.stack([f.embedding for f in faces]), self.gallery.face_threshold)
-        return [(label, score, f.box) for f, (label, score) in zip(faces, best, strict=True) if label is not None]
+        engine = face_engine()
+        image = as_bgr(image)
+        if detect_max_side is None:
+            detect_max_side = max(IMAGE_DETECT_SIDE, -(-max(image.shape[:2]) // IMAGE_MAX_DOWNSCALE))
+        out = []
+        for row in engine.detect(image, detect_max_side=detect_max_side):
+            label, score = self.identify(image, row)
+            if label is not None:
+                out.append((label, score, engine.box_of(row, image)))
+        out.sort(key=lambda m: m[2][2] * m[2][3], reverse=True)
+        return out
 
     def _image(self, path: Path, result: FileScan) -> None:
         image = media.load_image(path)
@@ -181,19 +221,47 @@ class Scanner:
             )
 
     def identify(self, image: npt.NDArray[np.uint8], row: npt.NDArray[np.float32]) -> tuple[uuid.UUID | None, float]:
-        """Best gallery performer (None below the threshold) and score for one detected face.
+        """Best gallery performer (None below the threshold) and its score for one detected face.
 
-        One SFace pass first; the mirrored pass only when the face may reach the threshold (FLIP_MARGIN),
-        so the decision and score of a possible match are always those of the shipped embedding.
+        The cascade (:class:`~likeness_ledger.detection.operating.Fusion`): one SFace pass; the
+        mirrored pass when the face may still reach the band (FLIP_MARGIN); dlib only when the
+        mirrored SFace score lies in the band ``[threshold - lift, threshold + drop)``. There every
+        candidate performer within reach gets the cascade score over their references and the best
+        one decides. Above the band SFace alone accepts; below it nothing can match. A performer
+        whose references hold SFace alone (128 floats) is judged on SFace's score.
         """
         engine = face_engine()
-        index, threshold = self.gallery.face, self.gallery.face_threshold
+        gallery = self.gallery
+        index, threshold = gallery.face, gallery.face_threshold
+        fusion = gallery.fusion or operating.fusion()
+        floor = threshold - fusion.lift
         crop = engine.align(image, row)
         single = engine.embed_single(crop)
-        label, score = self._best(index, single[None, :], threshold)[0]
-        if engine.flip and score >= threshold - FLIP_MARGIN:
-            label, score = self._best(index, engine.embed(crop, single)[None, :], threshold)[0]
-        return label, score
+        hits = index.search(single[None, :], 1)[0]
+        if not hits or hits[0].score < floor - FLIP_MARGIN:
+            return None, hits[0].score if hits else 0.0
+        sface = engine.embed(crop, single)
+        hits = index.search(sface[None, :], TOP_K)[0]
+        best = hits[0]
+        if best.score - fusion.drop >= threshold:
+            # Accepted whatever dlib says; s - drop is the cascade score's lower bound.
+            return best.label, best.score - fusion.drop
+        candidates: dict[Any, float] = {}
+        for h in hits:
+            if h.score >= floor and h.label not in candidates:
+                candidates[h.label] = h.score  # hits come best first: a performer's best reference
+        if not candidates:
+            return None, best.score
+        probe = dlib_embedder().embed(image, row) if any(c in gallery.face_pairs for c in candidates) else None
+        scored = []
+        for label, sface_score in candidates.items():
+            if probe is not None and label in gallery.face_pairs:
+                refs_sface, refs_dlib = gallery.face_pairs[label]
+                scored.append((float(np.max(fusion.score(refs_sface @ sface, refs_dlib @ probe))), label))
+            else:
+                scored.append((sface_score, label))
+        score, label = max(scored, key=lambda x: x[0])
+        return (label if score >= threshold else None), score
 
     def _track_faces(self, frame: media.Frame, tracks: list[_Track]) -> list[_Track]:
         """Faces in an analysed frame, each reusing the identity of the track it continues where it can."""

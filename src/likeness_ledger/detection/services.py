@@ -25,8 +25,8 @@ from likeness_ledger.accounts.models import Role
 from likeness_ledger.accounts.services import Principal
 from likeness_ledger.db import Database, set_actor, utcnow
 from likeness_ledger.detection import media, voicebridge
-from likeness_ledger.detection.face import MODEL_NAME, face_engine
-from likeness_ledger.detection.fingerprint import nearest
+from likeness_ledger.detection.face import FUSED_MODEL_NAME, reference_embedding
+from likeness_ledger.detection.fingerprint import PdqIndex
 from likeness_ledger.detection.models import (
     Finding,
     FindingStatus,
@@ -101,11 +101,12 @@ def embed_reference(data: bytes, name: str) -> Embedded:
             image = media.load_image(data)
         except media.MediaError as exc:
             raise InvalidInput(f"{name}: {exc.message}") from exc
-        faces = face_engine().faces(image)
-        if not faces:
+        # References are portraits: the largest face is the subject. SFace's and dlib's embeddings
+        # are stored together so the scan's cascade can fuse them.
+        vector = reference_embedding(image)
+        if vector is None:
             raise InvalidInput(f"{name}: no face found in the reference image")
-        # References are portraits: the largest face is the subject (faces() sorts largest first).
-        return Embedded(Modality.FACE, MODEL_NAME, faces[0].embedding, digest)
+        return Embedded(Modality.FACE, FUSED_MODEL_NAME, vector, digest)
     backend = voicebridge.backend()
     if backend is None:
         raise InvalidInput(f"{name}: not an image, and {voicebridge.unavailable_reason()}")
@@ -268,7 +269,9 @@ def _build_gallery(session: Session, scope: list[Any], index_kind: str) -> Galle
     voices: list[tuple[uuid.UUID, str, Any]] = []
     for performer_id, modality, model, blob in session.execute(stmt):
         vec = np.frombuffer(blob, dtype="<f4").astype(np.float32)
-        if modality is Modality.FACE and model == MODEL_NAME:
+        # Face references of earlier recipes (SFace alone) are left out: the operating point is
+        # calibrated for the fused score, so they must be enrolled again.
+        if modality is Modality.FACE and model == FUSED_MODEL_NAME:
             faces.append((performer_id, vec))
         elif modality is Modality.VOICE:
             voices.append((performer_id, model, vec))
@@ -329,14 +332,39 @@ def cleared_performers(session: Session, sha256: str) -> set[uuid.UUID]:
     return set(session.scalars(stmt))
 
 
+_PDQ_CACHE: dict[str, tuple[tuple[Any, ...], PdqIndex]] = {}
+_PDQ_LOCK = threading.Lock()
+
+
 def _staydown(session: Session, scan: FileScan) -> Finding | None:
+    """The earlier finding whose PDQ is within the match distance of this file's, if any.
+
+    The findings' hashes are held in a :class:`PdqIndex` per database. Findings are never deleted and
+    their PDQ never changes, so ``(count, newest created_at)`` tells what changed since the index was
+    built: usually a few new findings, which are read alone and appended; any other change (a
+    rolled-back transaction, a count that does not add up) rebuilds it.
+    """
     if scan.pdq is None:
         return None
-    rows = session.execute(select(Finding.pdq, Finding.id).where(Finding.pdq.is_not(None))).all()
-    hit = nearest(scan.pdq.hex, ((pdq, fid) for pdq, fid in rows if pdq))
-    if hit is None:
-        return None
-    return session.get(Finding, hit[1])
+    has_pdq = Finding.pdq.is_not(None)
+    stamp = tuple(session.execute(select(func.count(), func.max(Finding.created_at)).where(has_pdq)).one())
+    key = str(session.get_bind().engine.url)
+    with _PDQ_LOCK:
+        stamped, index = _PDQ_CACHE.get(key, ((0, None), PdqIndex()))
+        if stamped != stamp:
+            grown = stamped[1] is not None and stamp[0] > stamped[0]
+            if grown:
+                # Strictly newer only: a missed finding with the same timestamp shows in the count below.
+                newer = select(Finding.pdq, Finding.id).where(has_pdq, Finding.created_at > stamped[1])
+                index.extend((pdq, fid) for pdq, fid in session.execute(newer) if pdq)
+            # Anything but growth (the same count with a newer finding: a restored or recreated
+            # database) cannot be patched; neither can growth that does not add up.
+            if not grown or len(index) != stamp[0]:
+                every = select(Finding.pdq, Finding.id).where(has_pdq)
+                index = PdqIndex.of((pdq, fid) for pdq, fid in session.execute(every) if pdq)
+            _PDQ_CACHE[key] = (stamp, index)
+        hit = index.nearest(scan.pdq.hex)
+    return session.get(Finding, hit[1]) if hit is not None else None
 
 
 def judge(session: Session, principal: Principal, scan: FileScan, *, c2pa_valid: bool = False) -> ScanResult:

@@ -7,7 +7,21 @@ import cv2
 import numpy as np
 import pytest
 
-from likeness_ledger.detection.face import DETECTOR_FILE, EMBEDDER_FILE, FaceEngine, face_engine, models_dir
+from likeness_ledger.detection.face import (
+    DETECTOR_FILE,
+    DLIB_PREDICTOR_FILE,
+    DLIB_RESNET_FILE,
+    DLIB_SHA256,
+    EMBEDDER_FILE,
+    EMBEDDING_DIM,
+    DlibEmbedder,
+    FaceEngine,
+    _verified,
+    dlib_models_dir,
+    face_engine,
+    models_dir,
+    reference_embedding,
+)
 from likeness_ledger.detection.operating import FLOOR
 from likeness_ledger.errors import IntegrityFailure
 
@@ -49,3 +63,47 @@ def test_model_file_with_another_digest_is_refused(tmp_path: Path) -> None:
     (tmp_path / DETECTOR_FILE).write_bytes(bytes(data))
     with pytest.raises(IntegrityFailure, match="SHA-256"):
         FaceEngine(tmp_path)
+
+
+def test_onnxruntime_sface_gives_opencvs_embedding(media_dir: Path) -> None:
+    # SFace runs in ONNX Runtime; references made with OpenCV's DNN module must stay comparable.
+    engine = face_engine()
+    img = cv2.imread(str(media_dir / "obama_ref.jpg"))
+    crop = engine.align(img, engine.detect(img)[0])
+    opencv = cv2.FaceRecognizerSF.create(str(models_dir() / EMBEDDER_FILE), "").feature(crop).reshape(-1)
+    opencv = opencv / np.linalg.norm(opencv)
+    assert float(engine.embed_single(crop) @ opencv) > 0.9999
+
+
+def test_reference_holds_both_models_of_the_largest_face(media_dir: Path) -> None:
+    def ref(name: str) -> np.ndarray:
+        vector = reference_embedding(cv2.imread(str(media_dir / name)))
+        assert vector is not None
+        return vector
+
+    obama, probe, biden = ref("obama_ref.jpg"), ref("obama_probe.jpg"), ref("biden_ref.jpg")
+    assert obama.shape == (2 * EMBEDDING_DIM,)
+    sface, dlib = obama[:EMBEDDING_DIM], obama[EMBEDDING_DIM:]
+    assert abs(float(np.linalg.norm(sface)) - 1) < 1e-5 and abs(float(np.linalg.norm(dlib)) - 1) < 1e-5
+    # SFace's half is the shipped embedding of the largest face; dlib's half also tells people apart.
+    largest = face_engine().faces(cv2.imread(str(media_dir / "obama_ref.jpg")))[0].embedding
+    assert float(sface @ largest) > 0.9999
+    assert float(dlib @ probe[EMBEDDING_DIM:]) > float(dlib @ biden[EMBEDDING_DIM:])
+    assert reference_embedding(np.full((200, 300, 3), 127, dtype=np.uint8)) is None
+
+
+def test_dlib_weights_with_another_digest_are_refused(tmp_path: Path) -> None:
+    for name in (DLIB_PREDICTOR_FILE, DLIB_RESNET_FILE):
+        shutil.copy(dlib_models_dir() / name, tmp_path / name)
+    data = bytearray((tmp_path / DLIB_RESNET_FILE).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / DLIB_RESNET_FILE).write_bytes(bytes(data))
+    with pytest.raises(IntegrityFailure, match="SHA-256"):
+        DlibEmbedder(tmp_path)
+
+
+def test_the_68_point_landmark_model_can_never_be_loaded() -> None:
+    # Its licence forbids commercial use: only the pinned 5-point predictor and ResNet are loadable.
+    assert set(DLIB_SHA256) == {DLIB_PREDICTOR_FILE, DLIB_RESNET_FILE}
+    with pytest.raises(IntegrityFailure, match="not one of the pinned"):
+        _verified(dlib_models_dir() / "shape_predictor_68_face_landmarks.dat", DLIB_SHA256)

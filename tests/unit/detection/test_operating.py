@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import numpy as np
+
 from likeness_ledger.detection import operating
 
 
@@ -24,3 +26,19 @@ def test_beyond_calibration_is_flagged() -> None:
     assert not point.resolved
     assert point.threshold > operating._load().tail[0]
     assert operating.face_operating_point(60).resolved
+
+
+def test_cascade_band_is_where_dlib_can_change_the_decision() -> None:
+    fusion = operating.fusion()
+    assert fusion.weight > 0 and fusion.lift > 0
+    dlib = np.linspace(-1.0, 1.0, 201)
+    for t in (operating.face_threshold(1), operating.face_threshold(1000)):
+        # Under the band nothing dlib says can reach the threshold; over it nothing can stop it.
+        assert np.all(fusion.score(t - fusion.lift - 1e-6, dlib) < t)
+        assert np.all(fusion.score(t + fusion.drop + 1e-9, dlib) >= t)
+        # Inside it dlib decides: a face just under the threshold is lifted by a confident dlib match,
+        # and (when dlib may lower scores) one just over it is dropped by a clear dlib mismatch.
+        assert fusion.score(t - min(0.01, fusion.lift), 1.0) >= t
+        assert fusion.score(t - min(0.01, fusion.lift), -1.0) < t
+        if fusion.drop > 0:
+            assert fusion.score(t + min(0.01, fusion.drop / 2), -1.0) < t

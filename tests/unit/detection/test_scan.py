@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 import pytest
 
-from likeness_ledger.detection import voicebridge
-from likeness_ledger.detection.face import face_engine
+from likeness_ledger.detection import operating, voicebridge
+from likeness_ledger.detection.face import EMBEDDING_DIM, dlib_embedder, face_engine, reference_embedding
 from likeness_ledger.detection.media import audio_samples, load_image
 from likeness_ledger.detection.models import MediaKind
 from likeness_ledger.detection.scan import Gallery, GalleryPerformer, Scanner, iou
@@ -27,7 +27,9 @@ BIDEN = GalleryPerformer(uuid.uuid4(), None)
 def gallery(media_dir: Path) -> Gallery:
     refs = []
     for who, name in ((OBAMA, "obama_ref.jpg"), (BIDEN, "biden_ref.jpg")):
-        refs.append((who.id, face_engine().faces(load_image(media_dir / name))[0].embedding))
+        vector = reference_embedding(load_image(media_dir / name))
+        assert vector is not None
+        refs.append((who.id, vector))
     return Gallery.build({OBAMA.id: OBAMA, BIDEN.id: BIDEN}, refs)
 
 
@@ -97,14 +99,31 @@ def test_iou() -> None:
     assert iou((0, 0, 10, 10), (10, 10, 5, 5)) == 0.0
 
 
-def test_identify_gives_the_shipped_decision(gallery: Gallery, media_dir: Path) -> None:
-    # The one-pass-first cascade must decide and score exactly like the full (mirrored) embedding.
+def test_identify_gives_the_full_fusions_decision(gallery: Gallery, media_dir: Path) -> None:
+    # The cascade skips passes (mirror, dlib) only where they cannot change the decision: it must
+    # decide like the cascade score computed with every model on every face.
     image = load_image(media_dir / "pair.jpg")
     scanner = Scanner(gallery)
-    expected = sorted((str(p), round(s, 4)) for p, s, _ in scanner.faces_in(image))
-    engine = face_engine()
-    got = [scanner.identify(image, row) for row in engine.detect(image)]
-    assert sorted((str(p), round(s, 4)) for p, s in got if p is not None) == expected
+    engine, fusion = face_engine(), operating.fusion()
+    rows = engine.detect(image)
+    assert len(rows) >= 2
+    for row in rows:
+        sface = engine.embed(engine.align(image, row))
+        dlib = dlib_embedder().embed(image, row)
+        full = {
+            label: float(np.max(fusion.score(refs_s @ sface, refs_d @ dlib)))
+            for label, (refs_s, refs_d) in gallery.face_pairs.items()
+        }
+        best = max(full, key=lambda k: full[k])
+        label, score = scanner.identify(image, row)
+        assert label == (best if full[best] >= gallery.face_threshold else None)
+        if label is not None:
+            assert score >= gallery.face_threshold
+
+
+def test_gallery_refuses_vectors_of_neither_shape() -> None:
+    with pytest.raises(ValueError, match="floats"):
+        Gallery.build({OBAMA.id: OBAMA}, [(OBAMA.id, np.ones(3 * EMBEDDING_DIM, dtype=np.float32))])
 
 
 def test_video_tracks_reuse_identities(
@@ -126,3 +145,39 @@ def test_video_tracks_reuse_identities(
     assert len(result.matches) == 1
     assert result.matches[0]["performer"]["ref"] == "SAG-1"
     assert result.matches[0]["start"] == pytest.approx(7.0, abs=0.25) and result.matches[0]["end"] >= 13.0
+
+
+LFW = Path(__file__).resolve().parents[3].parent / "shared" / "media" / "lfw" / "images"
+
+
+def _one_person_gallery(photo: Path) -> tuple[Gallery, GalleryPerformer]:
+    me = GalleryPerformer(uuid.uuid4(), "LFW-1")
+    vector = reference_embedding(load_image(photo))
+    assert vector is not None
+    return Gallery.build({me.id: me}, [(me.id, vector)]), me
+
+
+def _sface_alone(gallery: Gallery, image: np.ndarray) -> float:
+    engine = face_engine()
+    return max(
+        float(np.max(gallery.face.search(engine.embed(engine.align(image, row))[None, :], 1)[0][0].score))
+        for row in engine.detect(image)
+    )
+
+
+def test_dlib_lifts_a_genuine_face_sface_alone_would_miss() -> None:
+    # LFW View 2 genuine pair: SFace scores it in the band under the threshold; dlib is sure.
+    gallery, me = _one_person_gallery(LFW / "Steve_Ballmer" / "Steve_Ballmer_0001.jpg")
+    probe = load_image(LFW / "Steve_Ballmer" / "Steve_Ballmer_0003.jpg")
+    assert gallery.face_threshold - gallery.fusion.lift <= _sface_alone(gallery, probe) < gallery.face_threshold
+    found = Scanner(gallery).faces_in(probe)
+    assert [label for label, _, _ in found] == [me.id]
+    assert found[0][1] >= gallery.face_threshold
+
+
+def test_dlib_drops_an_impostor_sface_alone_would_accept() -> None:
+    # LFW View 2 impostor pair: SFace alone is just over the threshold; dlib says different people.
+    gallery, _ = _one_person_gallery(LFW / "Colleen_OClair" / "Colleen_OClair_0001.jpg")
+    probe = load_image(LFW / "Tom_Hanusik" / "Tom_Hanusik_0001.jpg")
+    assert _sface_alone(gallery, probe) >= gallery.face_threshold
+    assert Scanner(gallery).faces_in(probe) == []

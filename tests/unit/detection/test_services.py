@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from likeness_ledger.accounts.services import Principal, account_by_name, principal_for
 from likeness_ledger.detection import notices, provenance, services
+from likeness_ledger.detection.face import EMBEDDING_DIM, FUSED_MODEL_NAME
 from likeness_ledger.detection.models import Finding, FindingStatus, Modality, Reference, ReferenceSource
 from likeness_ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 from likeness_ledger.registry.models import Performer, ReplicaAsset, ReplicaKind, ReplicaMedia
@@ -54,6 +55,8 @@ def test_enrolment_is_per_source_and_needs_a_face(
         runtime.db, maya, world["maya"], (media_dir / "obama_probe.jpg").read_bytes(), "second.jpg"
     )
     assert created and ref.modality is Modality.FACE and ref.source is ReferenceSource.UPLOAD
+    # One row holds both models' embeddings of the face (SFace, then dlib), so withdrawal removes both.
+    assert ref.model == FUSED_MODEL_NAME and len(ref.embedding) == 2 * EMBEDDING_DIM * 4
     _, again = services.enrol_upload(
         runtime.db, maya, world["maya"], (media_dir / "obama_probe.jpg").read_bytes(), "second.jpg"
     )
@@ -151,6 +154,22 @@ def test_staydown_matches_a_resized_reencoded_reupload(
     with runtime.db.read() as session:
         row = session.get(Finding, second.findings[0])
         assert row is not None and row.staydown_of == first.findings[0] and row.pdq is not None
+
+
+def test_staydown_sees_findings_added_after_its_index_was_built(
+    runtime: Runtime, world: dict[str, uuid.UUID], media_dir: Path, tmp_path: Path
+) -> None:
+    union = who(runtime, "union")
+    scan(runtime, union, media_dir / "obama_probe.jpg")
+    # The index now holds the first finding; the next scan's two findings reach it as an update.
+    scan(runtime, union, media_dir / "obama_probe.jpg", media_dir / "pair.jpg")
+    pair = scan(runtime, union, media_dir / "pair.jpg")[0]
+    img = cv2.imread(str(media_dir / "pair.jpg"))
+    reupload = tmp_path / "pair-small.jpg"
+    cv2.imwrite(str(reupload), cv2.resize(img, (img.shape[1] * 4 // 5, img.shape[0] * 4 // 5)))
+    second = scan(runtime, union, reupload)[0]
+    assert second.status == "unauthorized"
+    assert second.staydown_of in pair.findings
 
 
 def test_cleared_by_usage_report_or_registry_signature(
