@@ -8,6 +8,7 @@ sees only their own references and findings; the union and admins see all; a pro
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 import threading
 import uuid
@@ -41,6 +42,8 @@ from likeness_ledger.registry import services as registry
 from likeness_ledger.registry.models import Performer
 from likeness_ledger.vault.models import Release
 from likeness_ledger.vault.store import BlobStore
+
+logger = logging.getLogger(__name__)
 
 ENROL_PURPOSE = "internal use: detection enrolment (face/voice reference embedding)"
 SCAN_PURPOSE = "internal use: detection scan of a stored asset"
@@ -267,17 +270,30 @@ def _build_gallery(session: Session, scope: list[Any], index_kind: str) -> Galle
     stmt = select(Reference.performer_id, Reference.modality, Reference.model, Reference.embedding).where(*scope)
     faces: list[tuple[uuid.UUID, Any]] = []
     voices: list[tuple[uuid.UUID, str, Any]] = []
+    stale_faces = 0
     for performer_id, modality, model, blob in session.execute(stmt):
         vec = np.frombuffer(blob, dtype="<f4").astype(np.float32)
         # Face references of earlier recipes (SFace alone) are left out: the operating point is
         # calibrated for the fused score, so they must be enrolled again.
-        if modality is Modality.FACE and model == FUSED_MODEL_NAME:
-            faces.append((performer_id, vec))
+        if modality is Modality.FACE:
+            if model == FUSED_MODEL_NAME:
+                faces.append((performer_id, vec))
+            else:
+                stale_faces += 1
         elif modality is Modality.VOICE:
             voices.append((performer_id, model, vec))
     # Vectors of another model version are not comparable; the voice model loads only if needed.
     backend = voicebridge.backend() if voices else None
     voice_refs = [(p, v) for p, model, v in voices if backend is None or model == backend.model]
+    superseded = stale_faces + len(voices) - len(voice_refs)
+    if superseded:
+        # Said, not hidden: a performer enrolled under an earlier model would otherwise simply stop
+        # being found after an upgrade.
+        logger.warning(
+            "%d reference(s) were made with an earlier model and are not used in scans; enrol those "
+            "performers again (`likeness enroll`, or POST /detection/references)",
+            superseded,
+        )
     ids = {p for p, _ in faces} | {p for p, _ in voice_refs}
     performers = {
         pid: GalleryPerformer(pid, ref)

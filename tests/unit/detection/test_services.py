@@ -77,6 +77,22 @@ def test_enrolment_is_per_source_and_needs_a_face(
         assert total_other == 0
 
 
+def test_references_of_an_earlier_model_are_not_used_and_say_so(
+    runtime: Runtime, world: dict[str, uuid.UUID], media_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    union = who(runtime, "union")
+    with runtime.db.write() as session:
+        # Lena's face as an earlier release stored it: SFace alone, under its own model name.
+        old = session.scalars(select(Reference).where(Reference.performer_id == world["lena"])).one()
+        old.model = "sface-2021dec-int8bq+flip"
+        old.embedding = old.embedding[: EMBEDDING_DIM * 4]
+    with caplog.at_level("WARNING", logger="likeness_ledger.detection.services"):
+        pair = scan(runtime, union, media_dir / "pair.jpg")[0]
+    assert [m["performer"]["ref"] for m in pair.to_json()["matches"]] == ["SAG-100201"]
+    assert "1 reference(s) were made with an earlier model" in caplog.text
+    assert "enrol those performers again" in caplog.text
+
+
 def test_enrol_from_vault_asset_is_logged_as_internal_use(
     runtime: Runtime, tokens: dict[str, str], media_dir: Path
 ) -> None:
