@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import hashlib
 import itertools
 import json
 import threading
@@ -637,8 +636,8 @@ def append_many(session: Session, events: Iterable[dict[str, Any]]) -> int:
     if not checked:
         return start
     driver = _Driver(session)
-    sha256, prefix = hashlib.sha256, merkle.LEAF_PREFIX  # merkle.leaf_hash, without a call per leaf
-    hashes = [sha256(prefix + canonical).digest() for canonical, _, _ in checked]
+    leaf_hash = merkle.leaf_hash
+    hashes = [leaf_hash(canonical) for canonical, _, _ in checked]
     nodes = _completed_nodes(DbNodeSource(session, start), hashes, start)
     created = driver.binder(LogLeaf.__table__.c.created_at)(utcnow())
     if driver.is_postgres:
