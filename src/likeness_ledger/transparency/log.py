@@ -10,10 +10,12 @@ transaction-scoped advisory lock), so leaf indices are dense and never race.
 
 from __future__ import annotations
 
+import array
 import collections
 import functools
 import itertools
 import json
+import sys
 import threading
 import uuid
 import weakref
@@ -35,7 +37,15 @@ from likeness_ledger.transparency import merkle
 from likeness_ledger.transparency.canonical import canonical_json
 from likeness_ledger.transparency.checkpoint import Checkpoint, Note, Signer
 from likeness_ledger.transparency.errors import TreeRangeError, VerificationError
-from likeness_ledger.transparency.models import LogCheckpoint, LogLeaf, LogLeafPerformer, LogNode
+from likeness_ledger.transparency.models import (
+    BLOCK_LEAVES,
+    STORED_FROM,
+    LogBlock,
+    LogCheckpoint,
+    LogLeaf,
+    LogNode,
+    LogPerformerRun,
+)
 from likeness_ledger.transparency.receipts import Receipt
 
 __all__ = [
@@ -72,6 +82,7 @@ _NODE_ENTRY_BYTES: Final = 200  # what one single cached node costs in a dict: k
 _REFRESH_SHIFT: Final = 4  # whole-level buffers are brought up to date once the log grew by 1/16
 _LEVEL_CHUNK: Final = 1 << 14  # rows fetched at a time when reading a level in bulk
 _RANGE_CACHE_MAX: Final = 1 << 12  # folded right-edge hashes kept per database
+_BLOCK_BYTES: Final = (2 * BLOCK_LEAVES - 2) * merkle.HASH_SIZE  # a log_blocks row: 30 hashes
 
 
 class LogCorrupted(IntegrityFailure):
@@ -205,9 +216,9 @@ class _SharedNodes:
             self.nodes = {key: value for key, value in self.nodes.items() if key[0] >= floor}
 
     def floor_for(self, tree_size: int) -> int:
-        """The lowest level (>= 1) from which all levels of a ``tree_size`` tree fit in the budget."""
+        """The lowest stored level from which all levels of a ``tree_size`` tree fit in the budget."""
         floor, total = tree_size.bit_length(), 0
-        while floor > 1 and total + (tree_size >> (floor - 1)) * merkle.HASH_SIZE <= self.budget:
+        while floor > STORED_FROM and total + (tree_size >> (floor - 1)) * merkle.HASH_SIZE <= self.budget:
             floor -= 1
             total += (tree_size >> floor) * merkle.HASH_SIZE
         return floor
@@ -323,8 +334,10 @@ def _session_nodes(session: Session) -> _SessionNodes:
 class DbNodeSource:
     """A :class:`~likeness_ledger.transparency.merkle.NodeSource` reading the log tables.
 
-    Level 0 is ``log_leaves.leaf_hash``, higher levels ``log_nodes``. Only complete subtrees
-    within ``tree_size`` are served. :meth:`hashes` reads any number of them with one query.
+    Levels from ``STORED_FROM`` up are ``log_nodes``; those below come from the ``log_blocks``
+    row of their 16-leaf block, or, in the last block when it is incomplete, are hashed from
+    its leaves in ``log_leaves``. Only complete subtrees within ``tree_size`` are served.
+    :meth:`hashes` reads any number of them with one query.
 
     A session that has appended keeps what it reads in its own cache (``session.info``, dropped
     on rollback), since it may read its own uncommitted nodes; every other session reads through
@@ -465,18 +478,37 @@ class DbNodeSource:
         return state.driver
 
     def _read(self, wanted: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
-        params = [index for level, index in wanted if not level]
-        leaves = len(params)
-        for key in wanted:
-            if key[0]:
-                params += key
+        # Below STORED_FROM: one log_blocks row per complete block, whatever number of its
+        # hashes is wanted; in the last block, if incomplete, leaves by key and, for a subtree,
+        # the block's leaves as one range. From STORED_FROM up: log_nodes by key.
+        blocks: set[int] = set()
+        leaves: list[int] = []
+        tip = -1
+        nodes: list[int] = []
+        complete = self.tree_size >> STORED_FROM
+        for level, index in wanted:
+            if level >= STORED_FROM:
+                nodes += (level, index)
+                continue
+            block = (index << level) >> STORED_FROM
+            if block < complete:
+                blocks.add(block)
+            elif level:
+                tip = block
+            else:
+                leaves.append(index)
+        params: list[int] = [*leaves, *blocks]
+        if tip >= 0:
+            params += (tip << STORED_FROM, self.tree_size)
+        params += nodes
         driver = self._driver()
         cursor = driver.cursor()
         try:
-            cursor.execute(_fetch_sql(leaves, len(wanted) - leaves, driver.mark), params)
-            read = {(level, index): bytes(value) for level, index, value in cursor.fetchall()}
+            cursor.execute(_fetch_sql(len(leaves), len(blocks), tip >= 0, len(nodes) // 2, driver.mark), params)
+            rows = cursor.fetchall()
         finally:
             cursor.close()
+        read = _wanted_from(rows, wanted)
         if self._state.shared is not None:
             self._state.shared.add(read)
         else:
@@ -490,18 +522,80 @@ class DbNodeSource:
             self._read(missing)
 
 
-@functools.lru_cache(maxsize=512)
-def _fetch_sql(leaves: int, nodes: int, mark: str) -> str:
-    """One query reading ``leaves`` leaf hashes and ``nodes`` stored nodes, each by its primary key.
+def _block_offset(level: int, index: int) -> int:
+    """Where node ``(level, index)`` (level < ``STORED_FROM``) starts in its block's ``hashes``."""
+    start = 2 * BLOCK_LEAVES - (2 * BLOCK_LEAVES >> level)  # levels 0, 1, 2, 3 start at hash 0, 16, 24, 28
+    return (start + (index & ((BLOCK_LEAVES >> level) - 1))) * merkle.HASH_SIZE
 
-    A UNION ALL of point lookups, so both SQLite and PostgreSQL use the primary-key index for
-    every term (a row-value ``IN`` makes SQLite scan the table).
+
+def _wanted_from(rows: Iterable[Any], wanted: Sequence[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """The wanted hashes out of fetched rows: blocks (level -1), leaves (level 0) and nodes."""
+    blocks: dict[int, bytes] = {}
+    read: dict[tuple[int, int], bytes] = {}
+    for level, index, data in rows:
+        if level < 0:
+            blocks[index] = bytes(data)
+        else:
+            read[level, index] = bytes(data)
+    found: dict[tuple[int, int], bytes] = {}
+    for key in wanted:
+        level, index = key
+        value: bytes | None
+        if level >= STORED_FROM:
+            value = read.get(key)
+        else:
+            blob = blocks.get((index << level) >> STORED_FROM)
+            if blob is not None:
+                offset = _block_offset(level, index)
+                value = blob[offset : offset + merkle.HASH_SIZE] if len(blob) == _BLOCK_BYTES else None
+            elif level:  # in the incomplete last block: hash its leaves
+                first = index << level
+                parts = [read.get((0, leaf)) for leaf in range(first, first + (1 << level))]
+                value = None if None in parts else _fold_complete(parts)  # type: ignore[arg-type]  # no None left
+            else:
+                value = read.get(key)
+        if value is not None:
+            found[key] = value
+    return found
+
+
+def _fold_complete(hashes: list[bytes]) -> bytes:
+    """The hash of a complete subtree (a power-of-two number of hashes), pair by pair up to the top."""
+    node_hash = merkle.node_hash
+    while len(hashes) > 1:
+        hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+    return hashes[0]
+
+
+def block_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
+    """The ``log_blocks.hashes`` value of a block: its 16 leaf hashes, then each level above up to 8 leaves."""
+    level = list(leaf_hashes)
+    out = list(level)
+    node_hash = merkle.node_hash
+    for _ in range(1, STORED_FROM):
+        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+        out += level
+    return b"".join(out)
+
+
+@functools.lru_cache(maxsize=512)
+def _fetch_sql(leaves: int, blocks: int, tip: bool, nodes: int, mark: str) -> str:
+    """One query: ``leaves`` leaf hashes by key, ``blocks`` blocks, the tip block's leaves, ``nodes`` nodes.
+
+    A UNION ALL of primary-key lookups (and one range scan), so both SQLite and PostgreSQL use
+    the primary-key index for every term (a row-value ``IN`` makes SQLite scan the table).
+    Blocks come back at level -1.
     """
     parts: list[str] = []
+    # Only placeholders are interpolated; every value is a bound parameter.
     if leaves:
         marks = ", ".join([mark] * leaves)
-        # Only placeholders are interpolated; every value is a bound parameter.
         parts.append(f'SELECT 0, "index", leaf_hash FROM log_leaves WHERE "index" IN ({marks})')  # noqa: S608
+    if blocks:
+        marks = ", ".join([mark] * blocks)
+        parts.append(f'SELECT -1, "index", hashes FROM log_blocks WHERE "index" IN ({marks})')  # noqa: S608
+    if tip:
+        parts.append(f'SELECT 0, "index", leaf_hash FROM log_leaves WHERE "index" >= {mark} AND "index" < {mark}')  # noqa: S608
     parts += [f'SELECT level, "index", hash FROM log_nodes WHERE level = {mark} AND "index" = {mark}'] * nodes  # noqa: S608
     return " UNION ALL ".join(parts)
 
@@ -611,7 +705,9 @@ def _canonical_event(event: dict[str, Any]) -> tuple[bytes, str, list[uuid.UUID]
 
 _LEAF_COLUMNS: Final = ("index", "leaf_hash", "event", "event_type", "created_at")
 _NODE_COLUMNS: Final = ("level", "index", "hash")
-_LINK_COLUMNS: Final = ("performer_id", "leaf_index")
+_BLOCK_COLUMNS: Final = ("index", "hashes")
+_RUN_COLUMNS: Final = ("performer_id", "first_leaf", "last_leaf", "leaf_count", "offsets")
+_COPY_CHUNK: Final = 256  # leaves hashed and sent to PostgreSQL at a time
 # COPY text format: a backslash starts an escape, tab, newline and carriage return end fields and rows.
 _COPY_ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -621,59 +717,82 @@ def append_many(session: Session, events: Iterable[dict[str, Any]]) -> int:
 
     Each event is a JSON object with a ``type`` and optionally the performers it concerns (a
     ``performer_id`` and/or a ``performer_ids`` list); it is stored as RFC 8785 canonical JSON and
-    committed to by ``leaf_hash(canonical JSON)``. Every subtree the new leaves complete is
-    stored too, and one ``log_leaf_performers`` row per performer concerned. Rows go in as one
+    committed to by ``leaf_hash(canonical JSON)``. Every subtree of 16 leaves or more that the
+    new leaves complete is stored too, the hashes inside every block of 16 leaves they complete
+    (one ``log_blocks`` row each), and one ``log_performer_runs`` row per performer
+    concerned, listing that performer's leaves among the new ones. Rows go in as one
     ``executemany`` per table on SQLite and one ``COPY`` per table on PostgreSQL, not one
-    statement per row. Raises :class:`InvalidInput` for an event that cannot be logged,
-    before anything is written.
+    statement per row. Raises :class:`InvalidInput` for an event that cannot be logged, and
+    then nothing of the call is written.
     """
-    checked = [_canonical_event(event) for event in events]
+    pending = events if isinstance(events, list) else list(events)
+    # PostgreSQL checks large batches chunk by chunk as they stream (see _copy_rows); otherwise
+    # every event is checked before anything is written.
+    streamed = len(pending) > _COPY_CHUNK and session.get_bind().dialect.name == "postgresql"
+    checked = None if streamed else [_canonical_event(event) for event in pending]
     _serialise_appenders(session)
     # From now on this session may read its own uncommitted nodes: keep them out of the shared cache.
     session.info[_WROTE_KEY] = True
     _session_nodes(session).shared = None
     start = size(session)
-    if not checked:
+    if not pending:
         return start
     driver = _Driver(session)
-    leaf_hash = merkle.leaf_hash
-    hashes = [leaf_hash(canonical) for canonical, _, _ in checked]
-    nodes = _completed_nodes(DbNodeSource(session, start), hashes, start)
+    edge = _RightEdge(DbNodeSource(session, start), start)
     created = driver.binder(LogLeaf.__table__.c.created_at)(utcnow())
     if driver.is_postgres:
-        _copy_rows(driver, start=start, checked=checked, hashes=hashes, nodes=nodes, created=created)
+        _copy_rows(driver, start=start, events=pending, checked=checked, edge=edge, created=created)
     else:
-        _insert_rows(driver, start=start, checked=checked, hashes=hashes, nodes=nodes, created=created)
+        assert checked is not None  # only PostgreSQL streams
+        _insert_rows(driver, start=start, checked=checked, edge=edge, created=created)
     return start
 
 
 _Checked = Sequence[tuple[bytes, str, list[uuid.UUID]]]
 
 
-def _insert_rows(
-    driver: _Driver,
-    *,
-    start: int,
-    checked: _Checked,
-    hashes: list[bytes],
-    nodes: list[tuple[int, int, bytes]],
-    created: Any,
-) -> None:
-    """SQLite: the rows of new leaves, nodes and performer links, each value through its column's binder."""
-    bind_uuid = driver.binder(LogLeafPerformer.__table__.c.performer_id)
-    bound: dict[uuid.UUID, Any] = {}
-    leaves: list[tuple[Any, ...]] = []
-    links: list[tuple[Any, ...]] = []
-    for index, (canonical, event_type, performers), digest in zip(itertools.count(start), checked, hashes):
-        leaves.append((index, digest, canonical.decode("utf-8"), event_type, created))
-        for performer in performers:
-            value = bound.get(performer)
-            if value is None:
-                value = bound[performer] = bind_uuid(performer)
-            links.append((value, index))
+def _insert_rows(driver: _Driver, *, start: int, checked: _Checked, edge: _RightEdge, created: Any) -> None:
+    """SQLite: the rows of new leaves, nodes and performer runs, each value through its column's binder."""
+    bind_uuid = driver.binder(LogPerformerRun.__table__.c.performer_id)
+    leaf_hash = merkle.leaf_hash
+    hashes = [leaf_hash(canonical) for canonical, _, _ in checked]
+    nodes, blocks = edge.extend(hashes)
+    leaves = [
+        (index, digest, canonical.decode("utf-8"), event_type, created)
+        for index, (canonical, event_type, _), digest in zip(itertools.count(start), checked, hashes)
+    ]
     _insert(driver, "log_leaves", _LEAF_COLUMNS, leaves)
     _insert(driver, "log_nodes", _NODE_COLUMNS, nodes)
-    _insert(driver, "log_leaf_performers", _LINK_COLUMNS, links)
+    _insert(driver, "log_blocks", _BLOCK_COLUMNS, blocks)
+    runs = [(bind_uuid(performer), *row) for performer, row in _run_rows(start, checked)]
+    _insert(driver, "log_performer_runs", _RUN_COLUMNS, runs)
+
+
+def _run_rows(start: int, checked: _Checked) -> Iterator[tuple[uuid.UUID, tuple[int, int, int, bytes]]]:
+    """Each performer's ``log_performer_runs`` row values for a batch: first and last leaf, count, packed offsets."""
+    runs: dict[uuid.UUID, list[int]] = {}
+    for position, (_, _, performers) in enumerate(checked):
+        for performer in performers:
+            run = runs.get(performer)
+            if run is None:
+                runs[performer] = [position]
+            else:
+                run.append(position)
+    for performer, steps in runs.items():
+        first = steps[0]
+        packed = array.array("I", [step - first for step in steps])
+        if sys.byteorder == "big":  # pragma: no cover - the stored form is little-endian everywhere
+            packed.byteswap()
+        yield performer, (start + first, start + steps[-1], len(steps), packed.tobytes())
+
+
+def _run_offsets(offsets: bytes) -> array.array[int]:
+    """The offsets packed in a ``log_performer_runs.offsets`` value."""
+    unpacked = array.array("I")
+    unpacked.frombytes(offsets)
+    if sys.byteorder == "big":  # pragma: no cover
+        unpacked.byteswap()
+    return unpacked
 
 
 def _insert(driver: _Driver, table: str, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
@@ -694,66 +813,150 @@ def _copy_rows(
     driver: _Driver,
     *,
     start: int,
-    checked: _Checked,
-    hashes: list[bytes],
-    nodes: list[tuple[int, int, bytes]],
+    events: Sequence[dict[str, Any]],
+    checked: _Checked | None,
+    edge: _RightEdge,
     created: Any,
 ) -> None:
-    r"""PostgreSQL: one ``COPY`` per table, its text-format data written in one piece.
+    r"""PostgreSQL: one ``COPY`` per table, the leaves streamed in chunks as they are checked and hashed.
+
+    The server parses and inserts one chunk while this process canonicalises, hashes and
+    formats the next, so the two run on different cores instead of one after the other. When
+    the events were not checked beforehand (``checked`` is None), a savepoint lets an invalid
+    event in a later chunk undo the chunks already sent, so a refused call writes nothing.
 
     Formatting the rows here (``bytea`` as ``\\x`` hex, UUIDs and timestamps in their standard
     text forms) costs a fraction of handing psycopg one row at a time. Every text value is
     escaped for the format except the event: RFC 8785 escapes every control character inside
     strings, so canonical JSON holds no tab, newline or carriage return, only backslashes.
     """
-    when = created.isoformat() if isinstance(created, datetime) else str(created)
-    escapes = _COPY_ESCAPES
-    leaves: list[str] = []
-    links: list[str] = []
-    for index, (canonical, event_type, performers), digest in zip(itertools.count(start), checked, hashes):
-        event = canonical.decode("utf-8").replace("\\", "\\\\")
-        leaves.append(f"{index}\t\\\\x{digest.hex()}\t{event}\t{event_type.translate(escapes)}\t{when}\n")
-        for performer in performers:
-            links.append(f"{performer}\t{index}\n")
-    _copy(driver, "log_leaves", _LEAF_COLUMNS, leaves)
+    lines = _LeafLines(created)
+    leaf_hash = merkle.leaf_hash
+    nodes: list[tuple[int, int, bytes]] = []
+    blocks: list[tuple[int, bytes]] = []
+    done: list[tuple[bytes, str, list[uuid.UUID]]] = []
+    cursor = driver.cursor()
+    savepoint = checked is None
+    try:
+        if savepoint:
+            cursor.execute("SAVEPOINT likeness_log_append")
+        try:
+            with cursor.copy(_copy_sql("log_leaves", _LEAF_COLUMNS)) as copy:
+                for begin in range(0, len(events), _COPY_CHUNK):
+                    if checked is None:
+                        part = [_canonical_event(event) for event in events[begin : begin + _COPY_CHUNK]]
+                        done += part
+                    else:
+                        part = list(checked[begin : begin + _COPY_CHUNK])
+                    hashes = [leaf_hash(canonical) for canonical, _, _ in part]
+                    copy.write(lines.format(start + begin, part, hashes))
+                    more_nodes, more_blocks = edge.extend(hashes)
+                    nodes += more_nodes
+                    blocks += more_blocks
+        except InvalidInput:
+            if savepoint:
+                cursor.execute("ROLLBACK TO SAVEPOINT likeness_log_append")
+            raise
+        if savepoint:
+            cursor.execute("RELEASE SAVEPOINT likeness_log_append")
+    finally:
+        cursor.close()
     node_lines = [f"{level}\t{index}\t\\\\x{node.hex()}\n" for level, index, node in nodes]
     _copy(driver, "log_nodes", _NODE_COLUMNS, node_lines)
-    _copy(driver, "log_leaf_performers", _LINK_COLUMNS, links)
+    _copy(driver, "log_blocks", _BLOCK_COLUMNS, [f"{index}\t\\\\x{value.hex()}\n" for index, value in blocks])
+    run_lines = [
+        f"{performer}\t{first}\t{last}\t{count}\t\\\\x{packed.hex()}\n"
+        for performer, (first, last, count, packed) in _run_rows(start, checked if checked is not None else done)
+    ]
+    _copy(driver, "log_performer_runs", _RUN_COLUMNS, run_lines)
+
+
+class _LeafLines:
+    """``log_leaves`` rows in COPY text format, as bytes (no decoding of the canonical JSON)."""
+
+    def __init__(self, created: Any) -> None:
+        self.when = (created.isoformat() if isinstance(created, datetime) else str(created)).encode()
+        self.tails: dict[str, bytes] = {}  # "\t<event type>\t<time>\n" per event type, escaped once
+
+    def format(self, start: int, part: _Checked, hashes: list[bytes]) -> bytes:
+        """The rows of leaves ``start, start + 1, ...`` for ``part`` and its leaf hashes."""
+        tails = self.tails
+        lines = []
+        for index, (canonical, event_type, _), digest in zip(itertools.count(start), part, hashes):
+            tail = tails.get(event_type)
+            if tail is None:
+                tail = tails[event_type] = b"\t%s\t%s\n" % (event_type.translate(_COPY_ESCAPES).encode(), self.when)
+            lines.append(b"%d\t\\\\x%s\t%s%s" % (index, digest.hex().encode(), canonical.replace(b"\\", b"\\\\"), tail))
+        return b"".join(lines)
+
+
+def _copy_sql(table: str, columns: tuple[str, ...]) -> str:
+    names = ", ".join(f'"{name}"' for name in columns)
+    # table and column names are the constants above; the data goes through COPY, not SQL
+    return f"COPY {table} ({names}) FROM STDIN"
 
 
 def _copy(driver: _Driver, table: str, columns: tuple[str, ...], lines: list[str]) -> None:
     if not lines:
         return
-    names = ", ".join(f'"{name}"' for name in columns)
     cursor = driver.cursor()
     try:
-        # table and column names are the constants above; the data goes through COPY, not SQL
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        with cursor.copy(_copy_sql(table, columns)) as copy:
             copy.write("".join(lines))
     finally:
         cursor.close()
 
 
-def _completed_nodes(source: DbNodeSource, new_leaves: Sequence[bytes], start: int) -> list[tuple[int, int, bytes]]:
-    """The complete-subtree hashes (level >= 1) that appending ``new_leaves`` at ``start`` creates."""
-    # A binary counter over the tree's right edge: edge[level] is the hash of the complete subtree
-    # at that level still waiting for its right sibling (one for each set bit of the size). It is
-    # read from the database once, then each new node costs one hash and no reads.
-    edge: list[bytes] = [b""] * 64
-    pending = [(level, (start >> level) - 1) for level in range(start.bit_length()) if start >> level & 1]
-    source.prefetch(pending)
-    for level, index in pending:
-        edge[level] = source.get_node(level, index)
-    nodes: list[tuple[int, int, bytes]] = []
-    node_hash = merkle.node_hash
-    for offset, leaf in enumerate(new_leaves):
-        node, level, position = leaf, 0, start + offset
-        while position & 1:  # a right child: it completes its parent
-            node = node_hash(edge[level], node)
-            level, position = level + 1, position >> 1
-            nodes.append((level, position, node))
-        edge[level] = node
-    return nodes
+class _RightEdge:
+    """The tree's right edge as a binary counter, to hash the subtrees that new leaves complete.
+
+    ``edge[level]`` is the hash of the complete subtree at that level still waiting for its
+    right sibling (one for each set bit of the size). ``inner[level]`` holds the hashes at
+    levels below ``STORED_FROM`` of the current, incomplete block, so that a completed block's
+    ``log_blocks`` row costs no hashing of its own. Both are read from the database once (the
+    current block's leaves, and one stored node per set bit from ``STORED_FROM`` up); then each
+    new node costs one hash and no reads.
+    """
+
+    def __init__(self, source: DbNodeSource, size: int) -> None:
+        self.size = size
+        self.edge: list[bytes] = [b""] * 64
+        first = size - size % BLOCK_LEAVES
+        upper = [(level, (size >> level) - 1) for level in range(STORED_FROM, size.bit_length()) if size >> level & 1]
+        found = source.hashes([(0, index) for index in range(first, size)] + upper)
+        level_hashes = found[: size - first]
+        self.inner: list[list[bytes]] = [level_hashes]
+        for _ in range(1, STORED_FROM):
+            level_hashes = [merkle.node_hash(a, b) for a, b in zip(level_hashes[::2], level_hashes[1::2], strict=False)]
+            self.inner.append(level_hashes)
+        for level in range(STORED_FROM):
+            if size >> level & 1:  # the last complete subtree at this level in the block has no sibling yet
+                self.edge[level] = self.inner[level][-1]
+        for (level, _), value in zip(upper, found[size - first :], strict=True):
+            self.edge[level] = value
+
+    def extend(self, new_leaves: Sequence[bytes]) -> tuple[list[tuple[int, int, bytes]], list[tuple[int, bytes]]]:
+        """Add leaf hashes; return the nodes (level >= ``STORED_FROM``) and the blocks they complete."""
+        edge, inner, node_hash = self.edge, self.inner, merkle.node_hash
+        nodes: list[tuple[int, int, bytes]] = []
+        blocks: list[tuple[int, bytes]] = []
+        last = BLOCK_LEAVES - 1
+        for index, leaf in enumerate(new_leaves, self.size):
+            inner[0].append(leaf)
+            node, level, position = leaf, 0, index
+            while position & 1:  # a right child: it completes its parent
+                node = node_hash(edge[level], node)
+                level, position = level + 1, position >> 1
+                if level >= STORED_FROM:
+                    nodes.append((level, position, node))
+                else:
+                    inner[level].append(node)
+            edge[level] = node
+            if index & last == last:  # the block is complete: its hashes, level by level
+                blocks.append((index >> STORED_FROM, b"".join(itertools.chain.from_iterable(inner))))
+                inner = self.inner = [[] for _ in range(STORED_FROM)]
+        self.size += len(new_leaves)
+        return nodes, blocks
 
 
 def append(session: Session, event: dict[str, Any]) -> int:
@@ -851,7 +1054,7 @@ def _check_leaves(rows: Iterable[Any], tree: merkle.MerkleTree) -> None:
 
 
 def _expected_nodes(tree_size: int) -> Iterable[tuple[int, int]]:
-    level = 1
+    level = STORED_FROM
     while tree_size >> level:
         for index in range(tree_size >> level):
             yield level, index
@@ -884,6 +1087,29 @@ def _check_nodes(stored: Iterator[Any], tree: merkle.MerkleTree) -> None:
         )
 
 
+def _audit_blocks(session: Session, tree: merkle.MerkleTree) -> None:
+    query = select(LogBlock.index, LogBlock.hashes).order_by(LogBlock.index)
+    result = session.execute(query.execution_options(yield_per=_BATCH))
+    try:
+        _check_blocks(iter(result), tree)
+    finally:
+        result.close()
+
+
+def _check_blocks(stored: Iterator[Any], tree: merkle.MerkleTree) -> None:
+    for block in range(tree.size >> STORED_FROM):
+        first = block << STORED_FROM
+        where = f"block {block} (leaves {first}..{first + BLOCK_LEAVES - 1})"
+        row = next(stored, None)
+        if row is None or row[0] != block:
+            raise LogCorrupted(f"leaf {first}: {where} is missing", index=first)
+        if bytes(row[1]) != block_hashes([tree.get_node(0, leaf) for leaf in range(first, first + BLOCK_LEAVES)]):
+            raise LogCorrupted(f"leaf {first}: {where} does not match its leaves", index=first)
+    extra = next(stored, None)
+    if extra is not None:
+        raise LogCorrupted(f"block {extra[0]} lies beyond the log's {tree.size} leaves", index=tree.size)
+
+
 def _audit_checkpoints(session: Session, tree: merkle.MerkleTree) -> None:
     query = select(LogCheckpoint).order_by(LogCheckpoint.size)
     result = session.scalars(query.execution_options(yield_per=_BATCH))
@@ -910,11 +1136,12 @@ def _check_checkpoints(rows: Iterable[LogCheckpoint], tree: merkle.MerkleTree) -
 
 
 def audit(session: Session) -> None:
-    """Recompute every leaf hash, every stored node and every checkpoint root; raise on the first mismatch.
+    """Recompute every leaf hash, block, stored node and checkpoint root; raise on the first mismatch.
 
     Raises :class:`LogCorrupted` whose ``index`` (and message) name the first leaf index at fault.
     """
     tree = _audit_leaves(session)
+    _audit_blocks(session, tree)
     _audit_nodes(session, tree)
     _audit_checkpoints(session, tree)
 
@@ -929,26 +1156,43 @@ def hex_proof(proof: Sequence[bytes]) -> list[str]:
 
 def leaf_concerns(session: Session, leaf_index: int, performer_id: uuid.UUID) -> bool:
     """True when the event at ``leaf_index`` names ``performer_id`` among the performers it concerns."""
-    found = session.scalar(
-        select(LogLeafPerformer.leaf_index).where(
-            LogLeafPerformer.performer_id == performer_id, LogLeafPerformer.leaf_index == leaf_index
-        )
-    )
-    return found is not None
+    # Runs of one performer never overlap (appends are serialised), so only the last run that
+    # starts at or before the leaf can hold it.
+    found = session.execute(
+        select(LogPerformerRun.first_leaf, LogPerformerRun.last_leaf, LogPerformerRun.offsets)
+        .where(LogPerformerRun.performer_id == performer_id, LogPerformerRun.first_leaf <= leaf_index)
+        .order_by(LogPerformerRun.first_leaf.desc())
+        .limit(1)
+    ).first()
+    if found is None or found.last_leaf < leaf_index:
+        return False
+    return leaf_index - found.first_leaf in _run_offsets(found.offsets)
 
 
 def performer_leaves(session: Session, performer_id: uuid.UUID, *, limit: int, offset: int) -> tuple[list[int], int]:
     """One page of the leaf indices whose events concern ``performer_id``, in log order, and the total."""
-    where = LogLeafPerformer.performer_id == performer_id
-    total = session.scalar(select(func.count()).select_from(LogLeafPerformer).where(where)) or 0
-    rows = session.scalars(
-        select(LogLeafPerformer.leaf_index)
-        .where(where)
-        .order_by(LogLeafPerformer.leaf_index)
-        .limit(limit)
-        .offset(offset)
+    where = LogPerformerRun.performer_id == performer_id
+    total = int(session.scalar(select(func.coalesce(func.sum(LogPerformerRun.leaf_count), 0)).where(where)) or 0)
+    if limit <= 0 or offset >= total:
+        return [], total
+    # Leaves before each run, summed in the database: the page starts in the first run that
+    # ends past ``offset``, so the runs before it are never fetched.
+    run = LogPerformerRun
+    before = (func.sum(run.leaf_count).over(order_by=run.first_leaf) - run.leaf_count).label("before")
+    numbered = select(run.first_leaf, run.leaf_count, run.offsets, before).where(where).subquery()
+    rows = session.execute(
+        select(numbered.c.first_leaf, numbered.c.before, numbered.c.offsets)
+        .where(numbered.c.before + numbered.c.leaf_count > offset)
+        .order_by(numbered.c.first_leaf)
     )
-    return [int(index) for index in rows], total
+    page: list[int] = []
+    for first, skipped, offsets in rows:
+        steps = _run_offsets(offsets)[max(offset - int(skipped), 0) :]
+        page += [int(first) + step for step in steps[: limit - len(page)]]
+        if len(page) >= limit:
+            break
+    rows.close()
+    return page, total
 
 
 def covering_checkpoint(session: Session, signer: Signer, origin: str, leaf_index: int) -> str:
@@ -1040,8 +1284,13 @@ def receipts_under(session: Session, leaf_indices: Sequence[int], note: str) -> 
 def stored_hashes(session: Session, level: int, start: int, count: int) -> list[bytes]:
     """The stored hashes of ``count`` consecutive complete subtrees at ``level`` from ``start``.
 
-    Level 0 is the leaf hashes. Raises :class:`NotFound` unless all of them exist.
+    Level 0 is the leaf hashes; levels below ``STORED_FROM`` are hashed from them. Raises
+    :class:`NotFound` unless all of them exist.
     """
+    if 0 < level < STORED_FROM:
+        leaves = stored_hashes(session, 0, start << level, count << level)
+        width = 1 << level
+        return [_fold_complete(leaves[i : i + width]) for i in range(0, len(leaves), width)]
     if level == 0:
         query = select(LogLeaf.leaf_hash).where(LogLeaf.index >= start, LogLeaf.index < start + count)
         rows = session.scalars(query.order_by(LogLeaf.index))

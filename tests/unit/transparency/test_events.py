@@ -25,7 +25,7 @@ from likeness_ledger.registry.models import Performer, PerformerCategory
 from likeness_ledger.runtime import Runtime
 from likeness_ledger.transparency import events, log
 from likeness_ledger.transparency.canonical import canonical_json
-from likeness_ledger.transparency.models import LogLeaf, LogLeafPerformer
+from likeness_ledger.transparency.models import LogLeaf, LogPerformerRun
 from likeness_ledger.transparency.signer import sign_if_grown
 
 UNION = Principal(account_id=uuid.uuid4(), name="union-desk", role=Role.UNION)
@@ -68,7 +68,7 @@ def test_a_registry_create_appends_one_attributed_event(runtime: Runtime) -> Non
     assert event["data"]["category"] == "principal"
     assert event["data"]["created_at"].endswith("+00:00")  # defaults were assigned before the event was made
     with runtime.db.read() as session:
-        assert list(session.scalars(select(LogLeafPerformer.leaf_index))) == [0]
+        assert list(session.scalars(select(LogPerformerRun.first_leaf))) == [0]
         assert log.performer_leaves(session, performer_id, limit=10, offset=0) == ([0], 1)
 
 
@@ -136,7 +136,7 @@ def test_an_exception_after_the_flush_leaves_neither_row_nor_leaf(runtime: Runti
         raise Boom
     assert count(runtime, Performer) == 0
     assert count(runtime, LogLeaf) == 0
-    assert count(runtime, LogLeafPerformer) == 0
+    assert count(runtime, LogPerformerRun) == 0
 
 
 def test_a_failing_append_rolls_the_change_back(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:

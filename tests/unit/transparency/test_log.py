@@ -53,8 +53,9 @@ def test_append_returns_dense_indices_and_stores_canonical_json(runtime: Runtime
         assert log.performer_leaves(session, uuid.UUID(PERFORMER), limit=10, offset=0) == ([3], 1)
         assert not log.leaf_concerns(session, 0, uuid.UUID(PERFORMER))
         assert log.size(session) == 4
-        # 4 leaves complete nodes (1,0), (1,1) and (2,0).
-        assert session.scalar(select(func.count()).select_from(LogNode)) == 3
+        # 4 leaves complete nodes (1,0), (1,1) and (2,0), none of 16 leaves: nothing stored, all hashed when read.
+        assert session.scalar(select(func.count()).select_from(LogNode)) == 0
+        assert log.root(session) == merkle.root([bytes(h) for h in session.scalars(select(LogLeaf.leaf_hash))])
 
 
 @pytest.mark.parametrize(
@@ -173,44 +174,44 @@ def test_audit_names_an_event_edited_in_the_database(runtime: Runtime) -> None:
 
 
 def test_audit_names_a_rehashed_leaf_through_its_nodes(runtime: Runtime) -> None:
-    fill(runtime, 8)
+    fill(runtime, 40)
     with runtime.db.write() as session:
         forged = json.dumps({"forged": True}, separators=(",", ":"))
         session.execute(
             update(LogLeaf)
-            .where(LogLeaf.index == 5)
+            .where(LogLeaf.index == 21)
             .values(event=forged, leaf_hash=hashlib.sha256(b"\x00" + forged.encode()).digest())
         )
     with runtime.db.read() as session, pytest.raises(log.LogCorrupted) as caught:
         log.audit(session)
-    assert caught.value.index == 4  # the node over leaves 4..5 is the first that disagrees
+    assert caught.value.index == 16  # the stored node over leaves 16..31 is the first that disagrees
 
 
 def test_audit_catches_a_missing_node_and_a_bad_checkpoint(runtime: Runtime, signer: Signer) -> None:
-    fill(runtime, 4)
+    fill(runtime, 40)
     with runtime.db.write() as session:
         log.sign_checkpoint(session, signer, runtime.settings.log_origin)
         session.execute(update(LogCheckpoint).values(root_hash=b"\x00" * 32))
-    with runtime.db.read() as session, pytest.raises(log.LogCorrupted, match="checkpoint of size 4"):
+    with runtime.db.read() as session, pytest.raises(log.LogCorrupted, match="checkpoint of size 40"):
         log.audit(session)
     with runtime.db.write() as session:
-        session.execute(LogNode.__table__.delete().where(LogNode.level == 1, LogNode.index == 1))
+        session.execute(LogNode.__table__.delete().where(LogNode.level == 4, LogNode.index == 1))
     with runtime.db.read() as session, pytest.raises(log.LogCorrupted, match="missing") as caught:
         log.audit(session)
-    assert caught.value.index == 2
+    assert caught.value.index == 16
 
 
 def test_a_rolled_back_transaction_leaves_no_leaf(runtime: Runtime) -> None:
-    fill(runtime, 3)
+    fill(runtime, 31)
     with pytest.raises(RuntimeError), runtime.db.write() as session:
-        assert log.append(session, event(3)) == 3
+        assert log.append(session, event(31)) == 31  # completes the nodes over 16..31 and 0..31
         raise RuntimeError("the business change failed")
     with runtime.db.read() as session:
-        assert log.size(session) == 3
+        assert log.size(session) == 31
         assert session.scalar(select(func.count()).select_from(LogNode)) == 1
         log.audit(session)
     with runtime.db.write() as session:
-        assert log.append(session, event(3)) == 3
+        assert log.append(session, event(31)) == 31
 
 
 def test_consistency_between_signed_checkpoints(runtime: Runtime, signer: Signer) -> None:

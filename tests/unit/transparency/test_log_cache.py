@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from likeness_ledger.runtime import Runtime
 from likeness_ledger.transparency import log, merkle
-from likeness_ledger.transparency.models import LogLeaf, LogNode
+from likeness_ledger.transparency.models import STORED_FROM, LogLeaf, LogNode
 from likeness_ledger.transparency.receipts import event_leaf_hash
 
 PERFORMER = str(uuid.UUID(int=9))
@@ -41,10 +41,12 @@ def assert_cache_matches_database(runtime: Runtime) -> None:
         truth = stored(session)
         size = log.size(session)
     tree = merkle.MerkleTree(truth[0, i] for i in range(size))
+    assert all(truth[key] == tree.get_node(*key) for key in truth)
     for key, value in cache.nodes.items():
-        assert truth.get(key) == value, key
+        # Subtrees below STORED_FROM are not stored: the cache holds what was hashed for them.
+        assert tree.get_node(*key) == value, key
     for level, buffer in cache.levels.items():
-        assert level >= 1
+        assert level >= STORED_FROM
         assert len(buffer) % merkle.HASH_SIZE == 0
         held = [buffer[i : i + merkle.HASH_SIZE] for i in range(0, len(buffer), merkle.HASH_SIZE)]
         assert held == [truth[level, i] for i in range(len(held))], level
@@ -201,7 +203,8 @@ def test_level_buffers_stay_within_the_budget_as_the_log_grows(runtime: Runtime)
         floors.append(levels[0])
         assert_cache_matches_database(runtime)
     assert floors == sorted(floors)
-    assert floors[0] == 1 and floors[-1] > 4, "the lowest levels are dropped as the log outgrows the budget"
+    assert floors[0] == STORED_FROM, "levels below STORED_FROM are never held: they are not stored"
+    assert floors[-1] > STORED_FROM, "the lowest levels are dropped as the log outgrows the budget"
 
 
 def test_level_buffers_follow_the_log_as_it_grows(runtime: Runtime) -> None:
@@ -212,7 +215,7 @@ def test_level_buffers_follow_the_log_as_it_grows(runtime: Runtime) -> None:
         log.inclusion_proof(session, 3)
     cache = shared_cache(runtime)
     assert {level: len(buf) for level, buf in cache.levels.items()} == {
-        level: (256 >> level) * merkle.HASH_SIZE for level in range(1, 9)
+        level: (256 >> level) * merkle.HASH_SIZE for level in range(STORED_FROM, 9)
     }
     assert cache.refresh_at == 256 + 16
     # A little growth: new nodes past the buffers' ends are read one by one, the buffers stay.
@@ -222,7 +225,7 @@ def test_level_buffers_follow_the_log_as_it_grows(runtime: Runtime) -> None:
         for index in range(250, 262):
             assert log.inclusion_proof(session, index) == tree.inclusion_proof(index)
         assert log.consistency_proof(session, 257) == tree.consistency_proof(257)
-    assert len(cache.levels[1]) == 128 * merkle.HASH_SIZE
+    assert len(cache.levels[STORED_FROM]) == 16 * merkle.HASH_SIZE
     # Past a sixteenth more, the next reader extends every level with its new tail.
     grow(runtime, events, rng, 300)
     tree = merkle.MerkleTree(event_leaf_hash(e) for e in events)
@@ -230,7 +233,7 @@ def test_level_buffers_follow_the_log_as_it_grows(runtime: Runtime) -> None:
         assert log.inclusion_proof(session, 299) == tree.inclusion_proof(299)
         # A proof at an old size is still served from the longer buffers.
         assert log.inclusion_proof(session, 17, 100) == tree.inclusion_proof(17, 100)
-    assert len(cache.levels[1]) == 150 * merkle.HASH_SIZE
+    assert len(cache.levels[STORED_FROM]) == 18 * merkle.HASH_SIZE
     assert cache.refresh_at == 300 + 300 // 16
     assert_cache_matches_database(runtime)
 
@@ -282,5 +285,5 @@ def test_a_second_process_appending_is_seen_by_the_cache(runtime: Runtime) -> No
                 assert log.inclusion_proof(session, index) == tree.inclusion_proof(index)
             for old in (1, 99, 100, 101, end - 1):
                 assert log.consistency_proof(session, old) == tree.consistency_proof(old)
-    assert len(shared_cache(runtime).levels[1]) == 200 * merkle.HASH_SIZE
+    assert len(shared_cache(runtime).levels[STORED_FROM]) == (400 >> STORED_FROM) * merkle.HASH_SIZE
     assert_cache_matches_database(runtime)
