@@ -299,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--appends", type=int, default=200_000, help="events for the durable-append measurement")
     parser.add_argument("--batch", type=int, nargs="+", default=[1000, 10_000], help="events per committed transaction")
-    parser.add_argument("--leaves", type=int, nargs="+", default=[1_000_000], help="tree sizes for the proof rates")
+    parser.add_argument(
+        "--leaves", type=int, nargs="*", default=[1_000_000], help="tree sizes for the proof rates (none: appends only)"
+    )
     parser.add_argument("--proofs", type=int, default=2000, help="proofs per measurement")
     parser.add_argument("--pg", default=PG_DEFAULT, help="PostgreSQL server (a scratch database is made there)")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
