@@ -83,3 +83,13 @@ def test_enroll_folder_scan_and_notice(settings: Settings, tmp_path: Path) -> No
     assert r.exit_code == 0, r.output
     assert pdf.read_bytes().startswith(b"%PDF")
     assert "penalty of perjury" in json.loads(r.stdout)["document"]["F_authority"]
+
+
+def test_reembed_command(settings: Settings, tmp_path: Path) -> None:
+    runner = CliRunner()
+    base = ["--data-dir", str(settings.data_dir), "--database-url", settings.database_url]
+    assert runner.invoke(app, [*base, "demo", "--json"]).exit_code == 0
+    r = runner.invoke(app, [*base, "detection", "reembed"])
+    assert r.exit_code == 0 and "no references of an earlier model" in r.stdout
+    r = runner.invoke(app, [*base, "detection", "reembed", "--performer-id", "nope"])
+    assert r.exit_code == 2 and "--performer-id" in r.output

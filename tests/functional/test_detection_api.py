@@ -93,3 +93,30 @@ def test_withdraw_and_background_job(as_, enrolled: str) -> None:  # type: ignor
     r = maya.client.delete(f"/detection/performers/{enrolled}/references", headers=maya.headers)
     assert r.status_code == 200 and r.json()["deleted"] == 1
     assert maya.get("/detection/references").json()["total"] == 0
+
+
+def test_reembed_lists_references_of_an_earlier_model(as_, enrolled: str, runtime) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update  # noqa: PLC0415 - only this test edits rows directly
+
+    from likeness_ledger.detection.models import Reference  # noqa: PLC0415
+
+    maya = as_("maya")
+    assert maya.post("/detection/references/reembed", json={}).json() == []  # all current
+    with runtime.db.write() as session:
+        session.execute(update(Reference).values(model="sface-2021dec-int8bq+flip"))
+    [ref] = maya.get("/detection/references").json()["items"]
+    r = maya.post("/detection/references/reembed", json={"performer_id": enrolled})
+    assert r.status_code == 200, r.text
+    assert r.json() == [
+        {
+            "reference_id": ref["id"],
+            "performer_id": enrolled,
+            "status": "needs_upload",
+            "new_reference_id": None,
+            "detail": "uploaded media is not kept: enrol it again",
+        }
+    ]
+    assert as_("northlight").post("/detection/references/reembed", json={}).status_code == 403
+    assert as_("lena").post("/detection/references/reembed", json={"performer_id": enrolled}).status_code == 404
+    bad = maya.post("/detection/references/reembed", json={"performer_id": "nope"})
+    assert bad.status_code == 422 and "performer_id" in bad.text

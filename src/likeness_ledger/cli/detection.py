@@ -248,6 +248,34 @@ def references(
     emit([ds.ReferenceOut.model_validate(r) for r in rows], as_json=as_json, columns=REFERENCE_COLS)
 
 
+@detection_app.command("reembed")
+def reembed(
+    performer_id: Annotated[str | None, typer.Option(help="only this performer's references")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Enrol again the references made with an earlier model, which scans leave out.
+
+    Asset-sourced references are re-embedded from the vault and replaced; uploaded ones kept no
+    bytes and are listed as needs_upload (enrol those files again). Exit 1 if any failed.
+    """
+    pid = parse_uuid(performer_id, "--performer-id") if performer_id else None
+    rt = STATE.runtime()
+    with _progress() as progress:
+        task = progress.add_task("re-embedding", total=None)
+
+        def step(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        outcomes = services.reembed(rt.db, rt.store, STATE.principal(), performer_id=pid, progress=step)
+    rows = [ds.ReembedOutcomeOut.model_validate(o) for o in outcomes]
+    if not rows and not as_json:
+        typer.echo("no references of an earlier model")
+    else:
+        emit(rows, as_json=as_json, columns=("reference_id", "performer_id", "status", "new_reference_id", "detail"))
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(1)
+
+
 @detection_app.command("withdraw")
 def withdraw(
     performer_id: Annotated[str, typer.Argument(help="performer whose enrolment is withdrawn")],

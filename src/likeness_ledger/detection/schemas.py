@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -33,6 +33,22 @@ class EnrolAssetIn(StrictInput):
     """Enrol a replica asset already in the vault."""
 
     asset_id: uuid.UUID
+
+
+class ReembedIn(StrictInput):
+    """Which outdated references to enrol again: one performer's, or all the caller may see."""
+
+    performer_id: uuid.UUID | None = None
+
+
+class ReembedOutcomeOut(Output):
+    """One outdated reference: re-embedded from its vault asset, waiting for a new upload, or failed."""
+
+    reference_id: uuid.UUID
+    performer_id: uuid.UUID
+    status: Literal["reembedded", "needs_upload", "failed"]
+    new_reference_id: uuid.UUID | None
+    detail: str | None
 
 
 class WithdrawOut(Output):

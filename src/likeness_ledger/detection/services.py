@@ -207,6 +207,102 @@ def enrol_asset(db: Database, store: BlobStore, principal: Principal, asset_id: 
         )
 
 
+def current_model(modality: Modality) -> str | None:
+    """The model new references of ``modality`` are stored under (None: no voice model installed)."""
+    if modality is Modality.FACE:
+        return FUSED_MODEL_NAME
+    backend = voicebridge.backend()  # loads the voice model
+    return None if backend is None else backend.model
+
+
+def outdated_references(
+    session: Session, principal: Principal, *, performer_id: uuid.UUID | None = None
+) -> list[Reference]:
+    """References the caller may see that were made with an earlier model, so scans leave them out."""
+    where = [reference_filter(principal), Reference.model != FUSED_MODEL_NAME]
+    if performer_id is not None:
+        where.append(Reference.performer_id == performer_id)
+    rows = list(session.scalars(select(Reference).where(*where).order_by(Reference.created_at, Reference.id)))
+    voice_model = current_model(Modality.VOICE) if any(r.modality is Modality.VOICE for r in rows) else None
+    # Without a voice model, voice references cannot be compared or made again: none is outdated.
+    return [r for r in rows if r.modality is Modality.FACE or (voice_model is not None and r.model != voice_model)]
+
+
+@dataclass
+class ReembedOutcome:
+    """What :func:`reembed` did with one outdated reference."""
+
+    reference_id: uuid.UUID
+    performer_id: uuid.UUID
+    status: str  # "reembedded", "needs_upload" (no bytes were kept) or "failed"
+    new_reference_id: uuid.UUID | None = None
+    detail: str | None = None
+
+
+def reembed(
+    db: Database,
+    store: BlobStore,
+    principal: Principal,
+    *,
+    performer_id: uuid.UUID | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[ReembedOutcome]:
+    """Enrol outdated references again with the current models, from the vault where they came from.
+
+    An asset-sourced reference is decrypted (recorded as an enrolment use, like the first time),
+    embedded again, and replaced in one transaction: the new reference is added and the old one
+    deleted, both logged. An uploaded reference kept no bytes, so it is reported as
+    ``needs_upload``: the performer (or union) sends the photo or recording again. A reference
+    whose asset no longer shows a face or voice is reported as ``failed`` and left as it was.
+    ``progress(done, total)`` is called after each one.
+    """
+    principal.require(Role.PERFORMER, Role.REPRESENTATIVE, Role.UNION, Role.ADMIN, action="re-embed references")
+    with db.read() as session:
+        if performer_id is not None:
+            _require_enrol(session, principal, performer_id)
+        pending = [
+            (r.id, r.performer_id, r.source, r.asset_id)
+            for r in outdated_references(session, principal, performer_id=performer_id)
+        ]
+    outcomes: list[ReembedOutcome] = []
+    for done, (ref_id, owner, source, asset_id) in enumerate(pending, 1):
+        if source is ReferenceSource.ASSET and asset_id is not None:
+            outcomes.append(_reembed_asset(db, store, principal, ref_id, owner=owner, asset_id=asset_id))
+        else:
+            outcomes.append(
+                ReembedOutcome(ref_id, owner, "needs_upload", detail="uploaded media is not kept: enrol it again")
+            )
+        if progress is not None:
+            progress(done, len(pending))
+    return outcomes
+
+
+def _reembed_asset(
+    db: Database, store: BlobStore, principal: Principal, ref_id: uuid.UUID, *, owner: uuid.UUID, asset_id: uuid.UUID
+) -> ReembedOutcome:
+    try:
+        asset, data = _asset_bytes(db, store, principal, asset_id, ENROL_PURPOSE)
+        embedded = embed_reference(data, asset.filename or str(asset.id))
+    except (InvalidInput, NotFound) as exc:
+        return ReembedOutcome(ref_id, owner, "failed", detail=exc.message)
+    with db.write() as session:
+        old = session.get(Reference, ref_id)
+        if old is None:  # withdrawn meanwhile: nothing to replace
+            return ReembedOutcome(ref_id, owner, "failed", detail="withdrawn while being re-embedded")
+        new, _ = add_reference(
+            session,
+            principal,
+            owner,
+            embedded,
+            source=ReferenceSource.ASSET,
+            source_name=old.source_name,
+            asset_id=asset_id,
+        )
+        session.delete(old)
+        session.flush()
+        return ReembedOutcome(ref_id, owner, "reembedded", new_reference_id=new.id)
+
+
 def list_references(
     session: Session, principal: Principal, *, limit: int, offset: int, performer_id: uuid.UUID | None = None
 ) -> tuple[list[Reference], int]:
@@ -290,8 +386,9 @@ def _build_gallery(session: Session, scope: list[Any], index_kind: str) -> Galle
         # Said, not hidden: a performer enrolled under an earlier model would otherwise simply stop
         # being found after an upgrade.
         logger.warning(
-            "%d reference(s) were made with an earlier model and are not used in scans; enrol those "
-            "performers again (`likeness enroll`, or POST /detection/references)",
+            "%d reference(s) were made with an earlier model and are not used in scans: "
+            "`likeness detection reembed` (POST /detection/references/reembed) redoes those from "
+            "vault assets and lists the uploads to send again",
             superseded,
         )
     ids = {p for p, _ in faces} | {p for p, _ in voice_refs}

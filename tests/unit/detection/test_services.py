@@ -90,7 +90,7 @@ def test_references_of_an_earlier_model_are_not_used_and_say_so(
         pair = scan(runtime, union, media_dir / "pair.jpg")[0]
     assert [m["performer"]["ref"] for m in pair.to_json()["matches"]] == ["SAG-100201"]
     assert "1 reference(s) were made with an earlier model" in caplog.text
-    assert "enrol those performers again" in caplog.text
+    assert "likeness detection reembed" in caplog.text
 
 
 def test_enrol_from_vault_asset_is_logged_as_internal_use(

@@ -104,6 +104,17 @@ def list_references(
     return page_of(ds.ReferenceOut, rows, total, limit=page.limit, offset=page.offset)
 
 
+@router.post("/references/reembed")
+def reembed(state: State, principal: CurrentPrincipal, body: ds.ReembedIn) -> list[ds.ReembedOutcomeOut]:
+    """Enrol again the references made with an earlier model (scans leave those out).
+
+    Asset-sourced ones are re-embedded from the vault and replaced; uploaded ones kept no bytes
+    and come back as ``needs_upload``.
+    """
+    outcomes = services.reembed(state.db, state.store, principal, performer_id=body.performer_id)
+    return [ds.ReembedOutcomeOut.model_validate(o) for o in outcomes]
+
+
 @router.delete("/performers/{performer_id}/references")
 def withdraw(
     state: State,
