@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, Final
 
+import orjson
 import rfc8785
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
@@ -1026,15 +1027,38 @@ def receipt(session: Session, leaf_index: int, *, signer: Signer | None = None, 
 # --- audit ---------------------------------------------------------------------------------------
 
 
-def _audit_leaves(session: Session) -> merkle.MerkleTree:
+AuditProgress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: stage is ``leaves``, ``blocks``, ``nodes`` or ``checkpoints``."""
+
+
+def _audit_leaves(session: Session, progress: AuditProgress | None) -> merkle.MerkleTree:
     tree = merkle.MerkleTree()
+    total = size(session)
     query = select(LogLeaf.index, LogLeaf.event, LogLeaf.leaf_hash).order_by(LogLeaf.index)
     result = session.execute(query.execution_options(yield_per=_BATCH))
     try:
-        _check_leaves(result, tree)
+        for rows in result.partitions():
+            _check_leaves(rows, tree)
+            if progress is not None:
+                progress("leaves", tree.size, total)
     finally:
         result.close()  # a server-side cursor on PostgreSQL: close it even when a check fails
     return tree
+
+
+def _is_canonical(event: str, raw: bytes) -> bool:
+    # orjson parses and canonical_json writes (RFC 8785's exact output, a property test holds them
+    # together) three to four times faster than json + rfc8785; only a mismatch is confirmed
+    # with the reference pair, so no parser difference can raise a false alarm.
+    try:
+        if canonical_json(orjson.loads(event)) == raw:
+            return True
+    except (ValueError, rfc8785.CanonicalizationError):
+        pass
+    try:
+        return rfc8785.dumps(json.loads(event)) == raw
+    except (ValueError, rfc8785.CanonicalizationError):
+        return False
 
 
 def _check_leaves(rows: Iterable[Any], tree: merkle.MerkleTree) -> None:
@@ -1044,11 +1068,7 @@ def _check_leaves(rows: Iterable[Any], tree: merkle.MerkleTree) -> None:
         raw = event.encode("utf-8")
         if merkle.leaf_hash(raw) != stored:
             raise LogCorrupted(f"leaf {index}: the stored event does not hash to the stored leaf hash", index=index)
-        try:
-            canonical = rfc8785.dumps(json.loads(event))
-        except (ValueError, rfc8785.CanonicalizationError):
-            canonical = b""
-        if canonical != raw:
+        if not _is_canonical(event, raw):
             raise LogCorrupted(f"leaf {index}: the stored event is not RFC 8785 canonical JSON", index=index)
         tree.append(bytes(stored))
 
@@ -1061,17 +1081,20 @@ def _expected_nodes(tree_size: int) -> Iterable[tuple[int, int]]:
         level += 1
 
 
-def _audit_nodes(session: Session, tree: merkle.MerkleTree) -> None:
+def _audit_nodes(session: Session, tree: merkle.MerkleTree, progress: AuditProgress | None) -> None:
     query = select(LogNode.level, LogNode.index, LogNode.hash).order_by(LogNode.level, LogNode.index)
     result = session.execute(query.execution_options(yield_per=_BATCH))
     try:
-        _check_nodes(iter(result), tree)
+        _check_nodes(iter(result), tree, progress)
     finally:
         result.close()
 
 
-def _check_nodes(stored: Iterator[Any], tree: merkle.MerkleTree) -> None:
-    for level, index in _expected_nodes(tree.size):
+def _check_nodes(stored: Iterator[Any], tree: merkle.MerkleTree, progress: AuditProgress | None = None) -> None:
+    total = sum(tree.size >> level for level in range(STORED_FROM, tree.size.bit_length()))
+    for done, (level, index) in enumerate(_expected_nodes(tree.size)):
+        if progress is not None and done % _BATCH == 0:
+            progress("nodes", done, total)
         first = index << level
         where = f"node at level {level}, index {index} (leaves {first}..{((index + 1) << level) - 1})"
         row = next(stored, None)
@@ -1085,19 +1108,24 @@ def _check_nodes(stored: Iterator[Any], tree: merkle.MerkleTree) -> None:
             f"node at level {extra[0]}, index {extra[1]} lies beyond the log's {tree.size} leaves",
             index=tree.size,
         )
+    if progress is not None:
+        progress("nodes", total, total)
 
 
-def _audit_blocks(session: Session, tree: merkle.MerkleTree) -> None:
+def _audit_blocks(session: Session, tree: merkle.MerkleTree, progress: AuditProgress | None) -> None:
     query = select(LogBlock.index, LogBlock.hashes).order_by(LogBlock.index)
     result = session.execute(query.execution_options(yield_per=_BATCH))
     try:
-        _check_blocks(iter(result), tree)
+        _check_blocks(iter(result), tree, progress)
     finally:
         result.close()
 
 
-def _check_blocks(stored: Iterator[Any], tree: merkle.MerkleTree) -> None:
-    for block in range(tree.size >> STORED_FROM):
+def _check_blocks(stored: Iterator[Any], tree: merkle.MerkleTree, progress: AuditProgress | None = None) -> None:
+    total = tree.size >> STORED_FROM
+    for block in range(total):
+        if progress is not None and block % _BATCH == 0:
+            progress("blocks", block, total)
         first = block << STORED_FROM
         where = f"block {block} (leaves {first}..{first + BLOCK_LEAVES - 1})"
         row = next(stored, None)
@@ -1108,6 +1136,8 @@ def _check_blocks(stored: Iterator[Any], tree: merkle.MerkleTree) -> None:
     extra = next(stored, None)
     if extra is not None:
         raise LogCorrupted(f"block {extra[0]} lies beyond the log's {tree.size} leaves", index=tree.size)
+    if progress is not None:
+        progress("blocks", total, total)
 
 
 def _audit_checkpoints(session: Session, tree: merkle.MerkleTree) -> None:
@@ -1135,14 +1165,15 @@ def _check_checkpoints(rows: Iterable[LogCheckpoint], tree: merkle.MerkleTree) -
             )
 
 
-def audit(session: Session) -> None:
+def audit(session: Session, progress: AuditProgress | None = None) -> None:
     """Recompute every leaf hash, block, stored node and checkpoint root; raise on the first mismatch.
 
     Raises :class:`LogCorrupted` whose ``index`` (and message) name the first leaf index at fault.
+    ``progress(stage, done, total)`` is called as each stage goes (every 1,000 rows or so).
     """
-    tree = _audit_leaves(session)
-    _audit_blocks(session, tree)
-    _audit_nodes(session, tree)
+    tree = _audit_leaves(session, progress)
+    _audit_blocks(session, tree, progress)
+    _audit_nodes(session, tree, progress)
     _audit_checkpoints(session, tree)
 
 

@@ -16,7 +16,7 @@ from likeness_ledger.db import Database
 from likeness_ledger.errors import InvalidInput
 from likeness_ledger.runtime import Runtime
 from likeness_ledger.transparency import log, merkle
-from likeness_ledger.transparency.models import STORED_FROM, LogBlock, LogNode, LogPerformerRun
+from likeness_ledger.transparency.models import STORED_FROM, LogBlock, LogLeaf, LogNode, LogPerformerRun
 from likeness_ledger.transparency.receipts import event_leaf_hash
 
 ADA, BO, CY = (uuid.UUID(int=n) for n in (101, 102, 103))
@@ -177,3 +177,33 @@ def test_audit_and_proofs_catch_a_bad_or_missing_block(runtime: Runtime) -> None
         assert log.inclusion_proof(session, 3) == merkle.MerkleTree(
             event_leaf_hash({"type": "t", "n": n}) for n in range(40)
         ).inclusion_proof(3)
+
+
+def test_audit_reports_progress_stage_by_stage(runtime: Runtime) -> None:
+    with runtime.db.write() as session:
+        log.append_many(session, [{"type": "t", "n": n} for n in range(2500)])
+    calls: list[tuple[str, int, int]] = []
+    with runtime.db.read() as session:
+        log.audit(session, progress=lambda stage, done, total: calls.append((stage, done, total)))
+    stages = [stage for stage, _, _ in calls]
+    assert stages == sorted(stages, key=["leaves", "blocks", "nodes"].index), "one stage after the other"
+    last = {stage: (done, total) for stage, done, total in calls}
+    nodes = sum(2500 >> level for level in range(STORED_FROM, 12))  # levels 4..11: 156 + 78 + ... + 1
+    assert last == {"leaves": (2500, 2500), "blocks": (156, 156), "nodes": (nodes, nodes)}
+    assert len([c for c in calls if c[0] == "leaves"]) >= 3, "leaves are reported as they go, not only at the end"
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ['{"n": 1, "type": "t"}', '{"type":"t","n":1}', '{"n":1.0,"type":"t"}', '{"n":1,"type":"t"} '],
+)
+def test_audit_refuses_an_event_that_is_not_canonical(runtime: Runtime, stored: str) -> None:
+    """Rehashed to match, so only the canonical-form check can tell: spacing, key order, number form."""
+    with runtime.db.write() as session:
+        log.append_many(session, [{"type": "t", "n": n} for n in range(3)])
+    with runtime.db.write() as session:
+        forged = merkle.leaf_hash(stored.encode())
+        session.execute(sa.update(LogLeaf).where(LogLeaf.index == 1).values(event=stored, leaf_hash=forged))
+    with runtime.db.read() as session, pytest.raises(log.LogCorrupted, match=r"leaf 1: .*not RFC 8785") as caught:
+        log.audit(session)
+    assert caught.value.index == 1
