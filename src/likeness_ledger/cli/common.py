@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from likeness_ledger.accounts.services import Principal, account_by_name, principal_for
@@ -22,6 +23,21 @@ from likeness_ledger.schema_state import ensure_schema
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def progress_bar() -> Progress:
+    """A counting progress bar (description, bar, done/total, elapsed) for long CLI work.
+
+    On stderr, so ``--json`` output on stdout stays machine-readable; it disappears when done.
+    """
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -8,11 +8,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import select
 
-from likeness_ledger.cli.common import STATE, console, emit, err_console, parse, parse_uuid, read_session
+from likeness_ledger.cli.common import (
+    STATE,
+    console,
+    emit,
+    err_console,
+    parse,
+    parse_uuid,
+    progress_bar,
+    read_session,
+)
 from likeness_ledger.db import set_actor
 from likeness_ledger.detection import notices, services
 from likeness_ledger.detection import schemas as ds
@@ -45,18 +53,6 @@ MEDIA_SUFFIXES = {
     ".opus",
     ".aac",
 }
-
-
-def _progress() -> Progress:
-    # On stderr, so `--json` output on stdout stays machine-readable.
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    )
 
 
 def _reference_files(entry: Path) -> list[Path]:
@@ -104,7 +100,7 @@ def enroll(
             jobs.extend([(f"ref:{union_id}", f) for f in _reference_files(entry)])
     performer_of: dict[str, uuid.UUID] = {}
     outcomes: list[dict[str, object]] = []
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("enrolling", total=len(jobs))
         for key, path in jobs:
             progress.update(task, description=f"enrolling {path.name}")
@@ -187,7 +183,7 @@ def scan(
         raise InvalidInput("PATHS: no media files found")
     rt = STATE.runtime()
     principal = STATE.principal()
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("scanning", total=len(targets))
 
         def done(i: int, result: services.ScanResult) -> None:
@@ -260,7 +256,7 @@ def reembed(
     """
     pid = parse_uuid(performer_id, "--performer-id") if performer_id else None
     rt = STATE.runtime()
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("re-embedding", total=None)
 
         def step(done: int, total: int) -> None:

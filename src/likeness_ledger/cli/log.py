@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import TaskID
 
-from likeness_ledger.cli.common import STATE, err_console, read_session, write_session
+from likeness_ledger.cli.common import STATE, progress_bar, read_session, write_session
 from likeness_ledger.errors import Error, InvalidInput, NotFound
 from likeness_ledger.transparency.errors import VerificationError
 from likeness_ledger.transparency.receipts import Receipt, verify_consistency_between
@@ -25,18 +25,6 @@ def register(app: typer.Typer) -> None:
     """Add the ``log`` group and the ``verify`` command to ``app``."""
     app.add_typer(log_app, name="log")
     app.command("verify")(verify_command)
-
-
-def _audit_progress() -> Progress:
-    # On stderr, like every progress bar: stdout keeps the one-line verdict.
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    )
 
 
 def _fail(error: Error, exit_code: int | None = None) -> NoReturn:
@@ -69,7 +57,7 @@ def audit_command() -> None:
     from likeness_ledger.transparency import log  # noqa: PLC0415
 
     STATE.runtime()
-    with read_session() as session, _audit_progress() as progress:
+    with read_session() as session, progress_bar() as progress:
         tasks: dict[str, TaskID] = {}
 
         def step(stage: str, done: int, total: int) -> None:
