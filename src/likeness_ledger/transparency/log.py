@@ -568,7 +568,7 @@ def _fold_complete(hashes: list[bytes]) -> bytes:
     return hashes[0]
 
 
-def block_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
+def _block_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
     """The ``log_blocks.hashes`` value of a block: its 16 leaf hashes, then each level above up to 8 leaves."""
     level = list(leaf_hashes)
     out = list(level)
@@ -1131,7 +1131,7 @@ def _check_blocks(stored: Iterator[Any], tree: merkle.MerkleTree, progress: Audi
         row = next(stored, None)
         if row is None or row[0] != block:
             raise LogCorrupted(f"leaf {first}: {where} is missing", index=first)
-        if bytes(row[1]) != block_hashes([tree.get_node(0, leaf) for leaf in range(first, first + BLOCK_LEAVES)]):
+        if bytes(row[1]) != _block_hashes([tree.get_node(0, leaf) for leaf in range(first, first + BLOCK_LEAVES)]):
             raise LogCorrupted(f"leaf {first}: {where} does not match its leaves", index=first)
     extra = next(stored, None)
     if extra is not None:
