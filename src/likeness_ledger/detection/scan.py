@@ -8,7 +8,7 @@ done by :mod:`likeness_ledger.detection.services`.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -263,12 +263,33 @@ class Scanner:
         score, label = max(scored, key=lambda x: x[0])
         return (label if score >= threshold else None), score
 
-    def _track_faces(self, frame: media.Frame, tracks: list[_Track]) -> list[_Track]:
+    def _detected(self, frames: Iterator[media.Frame]) -> Iterator[tuple[media.Frame, list[npt.NDArray[np.float32]]]]:
+        """Each analysed frame with YuNet's rows for it (none when no face is enrolled).
+
+        Run inside :func:`media.prefetched`'s thread, detection overlaps with the consumer's
+        embedding instead of adding to it: on two cores the decoding thread had time to spare
+        (benchmark video, per minute of 720p: decoding ~1.2 s of CPU, SFace and dlib ~2.3 s, YuNet
+        ~0.6 s). dlib holds the GIL while it runs, stalling the decoding thread meanwhile, so the
+        gain is less than YuNet's time: 15.4-17.6 -> 13.2-14.3 s per 300 s (docs/benchmarks.md).
+        """
+        engine = face_engine() if len(self.gallery.face) else None
+        try:
+            for frame in frames:
+                rows = [] if engine is None else engine.detect(frame.image, detect_max_side=VIDEO_DETECT_SIDE)
+                yield frame, rows
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()  # the decoder's container is closed in the thread that used it
+
+    def _track_faces(
+        self, frame: media.Frame, rows: list[npt.NDArray[np.float32]], tracks: list[_Track]
+    ) -> list[_Track]:
         """Faces in an analysed frame, each reusing the identity of the track it continues where it can."""
         engine = face_engine()
         out: list[_Track] = []
         free = [] if frame.cut else list(tracks)
-        for row in engine.detect(frame.image, detect_max_side=VIDEO_DETECT_SIDE):
+        for row in rows:
             box = engine.box_of(row, frame.image)
             area = box[2] * box[3]
             prev = max(free, key=lambda t: iou(t.box, box), default=None)
@@ -286,12 +307,13 @@ class Scanner:
         best_frame: tuple[float, npt.NDArray[np.uint8]] | None = None
         first: npt.NDArray[np.uint8] | None = None
         tracks: list[_Track] = []
-        for frame in media.prefetched(media.video_frames(path, all_frames=self.all_frames)):
+        frames = media.video_frames(path, all_frames=self.all_frames)
+        for frame, rows in media.prefetched(self._detected(frames)):
             if first is None:
                 first = frame.image
                 result.size = (int(frame.image.shape[1]), int(frame.image.shape[0]))
             if len(self.gallery.face):
-                tracks = self._track_faces(frame, tracks)
+                tracks = self._track_faces(frame, rows, tracks)
             for track in tracks:
                 if track.label is None:
                     continue

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
@@ -83,6 +85,59 @@ def test_video_sampling_follows_scene_changes(tmp_path: Path) -> None:
     assert max(np.diff(times)) <= media.MAX_GAP + 0.11
     assert len(times) < 30
     assert len(list(media.video_frames(video, all_frames=True))) == 30
+
+
+def test_video_sampling_is_capped_when_every_frame_is_a_cut(tmp_path: Path) -> None:
+    # Every frame differs from the one before (a strobe): without the cap all 30 would be analysed.
+    a = np.full((72, 128, 3), 30, dtype=np.uint8)
+    b = np.full((72, 128, 3), 220, dtype=np.uint8)
+    video = make_video(tmp_path / "strobe.mp4", [a, b] * 15, seconds_each=0.1)
+    frames = list(media.video_frames(video))
+    times = [f.time for f in frames]
+    assert min(np.diff(times)) >= media.MIN_GAP - 1e-6
+    assert len(frames) <= 3.0 / media.MIN_GAP + 1
+    # An analysed frame is a cut exactly when it shows the other picture than the last analysed one.
+    shows = [int(np.mean(f.image)) > 125 for f in frames]
+    assert [f.cut for f in frames[1:]] == [a != b for a, b in itertools.pairwise(shows)]
+    assert any(f.cut for f in frames[1:])
+    assert len(list(media.video_frames(video, all_frames=True))) == 30
+
+
+def test_sampling_skips_frames_nothing_refers_to(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # An H.264 encode with B-frames: sampling never decodes them, and still finds the cut and keeps MAX_GAP.
+    path, fps = tmp_path / "b.mp4", 25
+    y, x = np.mgrid[0:72, 0:128]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 128, 72, "yuv420p"
+        # No B-pyramid: then every B-frame is one that no other frame refers to.
+        stream.options = {"preset": "veryfast", "b-pyramid": "none"}
+        stream.time_base = Fraction(1, fps)
+        for i in range(3 * fps):
+            # A small square moving right on a flat background, which is brighter after the cut at 1.5 s.
+            grey = np.where((abs(x - 20 - i) < 8) & (abs(y - 36) < 8), 250, 60 if i < 1.5 * fps else 160)
+            frame = av.VideoFrame.from_ndarray(np.repeat(grey.astype(np.uint8)[:, :, None], 3, axis=2), format="bgr24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    kinds: list[str] = []
+    thumbnail = media._thumbnail
+
+    def seen(frame: Any) -> Any:
+        kinds.append("B" if frame.pict_type == av.video.frame.PictureType.B else "IP")
+        return thumbnail(frame)
+
+    monkeypatch.setattr(media, "_thumbnail", seen)
+    every = list(media.video_frames(path, all_frames=True))
+    assert len(every) == 3 * fps and kinds.count("B") > fps  # the encode has B-frames
+    kinds.clear()
+    frames = list(media.video_frames(path))
+    assert kinds and "B" not in kinds
+    cuts = [f.time for f in frames if f.cut]
+    assert cuts[0] == 0.0 and len(cuts) == 2 and abs(cuts[1] - 1.5) <= 0.2
+    assert max(np.diff([f.time for f in frames])) <= media.MAX_GAP + 0.2
 
 
 def test_audio_is_mono_16k() -> None:

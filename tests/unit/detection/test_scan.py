@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import importlib.util
+import threading
 import uuid
 import wave
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 
 from likeness_ledger.detection import operating, voicebridge
-from likeness_ledger.detection.face import EMBEDDING_DIM, dlib_embedder, face_engine, reference_embedding
+from likeness_ledger.detection.face import (
+    EMBEDDING_DIM,
+    FaceEngine,
+    dlib_embedder,
+    face_engine,
+    reference_embedding,
+)
 from likeness_ledger.detection.media import audio_samples, load_image
 from likeness_ledger.detection.models import MediaKind
 from likeness_ledger.detection.scan import Gallery, GalleryPerformer, Scanner, iou
@@ -145,6 +153,33 @@ def test_video_tracks_reuse_identities(
     assert len(result.matches) == 1
     assert result.matches[0]["performer"]["ref"] == "SAG-1"
     assert result.matches[0]["start"] == pytest.approx(7.0, abs=0.25) and result.matches[0]["end"] >= 13.0
+
+
+def test_video_faces_are_detected_beside_the_decoder(
+    gallery: Gallery, media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Detection runs in the decoding thread, so it overlaps with embedding in the scanning thread.
+    face = _letterbox(cv2.imread(str(media_dir / "obama_probe.jpg")))
+    video = make_video(tmp_path / "short.mp4", [face], seconds_each=2.0, fps=5)
+    engine = face_engine()
+    detected_in: list[str] = []
+    identified_in: list[str] = []
+    detect, identify = type(engine).detect, Scanner.identify
+
+    def detect_here(self: FaceEngine, image: np.ndarray, **kw: Any) -> list[np.ndarray]:
+        detected_in.append(threading.current_thread().name)
+        return detect(self, image, **kw)
+
+    def identify_here(self: Scanner, image: np.ndarray, row: np.ndarray) -> tuple[uuid.UUID | None, float]:
+        identified_in.append(threading.current_thread().name)
+        return identify(self, image, row)
+
+    monkeypatch.setattr(type(engine), "detect", detect_here)
+    monkeypatch.setattr(Scanner, "identify", identify_here)
+    result = Scanner(gallery).scan(video)
+    assert [m["performer"]["ref"] for m in result.matches] == ["SAG-1"]
+    assert len(detected_in) >= 2 and set(detected_in) == {"video-decode"}
+    assert identified_in == [threading.current_thread().name]
 
 
 LFW = Path(__file__).resolve().parents[3].parent / "shared" / "media" / "lfw" / "images"
