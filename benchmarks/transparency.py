@@ -29,6 +29,7 @@ import platform
 import random
 import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -193,6 +194,7 @@ def db_proof_rates(db: Database, size: int, indices: list[int], olds: list[int])
         with db.read() as session:
             for i in indices[:100]:
                 log.inclusion_proof(session, i, size)
+
     with db.read() as session:
         top = log.root(session, size)
         old_roots = [log.root(session, s) for s in olds]
@@ -221,6 +223,7 @@ def db_proof_rates(db: Database, size: int, indices: list[int], olds: list[int])
         flush=True,
     )
     rates["inclusion proof: generate"] = best_rate(len(indices), prove_inclusion, 2, warm)
+
     def verify_inclusion() -> None:
         for h, i, p in zip(leaves, indices, inclusion, strict=True):
             merkle.verify_inclusion(h, i, size, p, top)
@@ -298,6 +301,12 @@ def table(title: str, rows: list[tuple[str, Rate, Rate | None]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--appends", type=int, default=200_000, help="events for the durable-append measurement")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="append rounds; each measures pymerkle then every backend, the table gives medians",
+    )
     parser.add_argument("--batch", type=int, nargs="+", default=[1000, 10_000], help="events per committed transaction")
     parser.add_argument(
         "--leaves", type=int, nargs="*", default=[1_000_000], help="tree sizes for the proof rates (none: appends only)"
@@ -333,20 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="likeness-bench-", dir=args.tmp))
     gc.freeze()
     try:
-        theirs = pymerkle_append_rate(args.appends)
-        rows: list[tuple[str, Rate, Rate | None]] = []
-        for batch in args.batch:
-            with sqlite_db(_mk(folder / f"append-{batch}")) as db:
-                rows.append(
-                    (f"durable append, SQLite, batch {batch:,}", append_events(db, 0, args.appends, batch), theirs)
-                )
-        if not args.no_pg:
-            for batch in args.batch:
-                with postgres_db(args.pg) as db:
-                    rate = append_events(db, 0, args.appends, batch)
-                    rows.append((f"durable append, PostgreSQL, batch {batch:,}", rate, theirs))
-        rows.append(("pymerkle in-memory append_entry", theirs, theirs))
-        table(f"appends ({args.appends:,} events; pymerkle gets the same events as canonical bytes)", rows)
+        append_rounds(args, folder)
 
         rng = random.Random(args.seed)
         backends = {"sqlite": ["sqlite"], "pg": ["pg"], "both": ["sqlite", "pg"]}[args.proofs_on]
@@ -370,12 +366,59 @@ def main(argv: list[str] | None = None) -> int:
                     olds = [rng.randint(1, size) for _ in range(args.proofs)]
                     ours = db_proof_rates(db, size, indices, olds)
                     pm = pymerkle_proof_rates(size, indices, olds)
-                    rows = [("build (append_many, batch 20,000)", build_rate, None)] if build_rate else []
+                    rows: list[tuple[str, Rate, Rate | None]] = (
+                        [("build (append_many, batch 20,000)", build_rate, None)] if build_rate else []
+                    )
                     rows += [(label, ours[label], pm[label.split(",")[0]]) for label in ours]
                     table(f"proofs from {backend} at {size:,} leaves ({args.proofs:,} proofs each)", rows)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return 0
+
+
+def append_rounds(args: argparse.Namespace, folder: Path) -> Rate:
+    """Durable appends per backend against pymerkle, in interleaved rounds; print the medians.
+
+    The machine's speed drifts over a minute (a shared host): measuring pymerkle once and then
+    each backend in turn let that drift decide ratios. Each round measures pymerkle and then every
+    backend on a fresh database; the table shows each one's median rate and the range of its
+    per-round ratio to the pymerkle rate of the same round. Returns pymerkle's median rate.
+    """
+    labels = [f"durable append, SQLite, batch {batch:,}" for batch in args.batch]
+    if not args.no_pg:
+        labels += [f"durable append, PostgreSQL, batch {batch:,}" for batch in args.batch]
+    ours: dict[str, list[Rate]] = {label: [] for label in labels}
+    theirs: list[Rate] = []
+    for round_ in range(args.rounds):
+        theirs.append(pymerkle_append_rate(args.appends))
+        for batch in args.batch:
+            with sqlite_db(_mk(folder / f"append-{batch}-{round_}")) as db:
+                ours[f"durable append, SQLite, batch {batch:,}"].append(append_events(db, 0, args.appends, batch))
+        if not args.no_pg:
+            for batch in args.batch:
+                with postgres_db(args.pg) as db:
+                    ours[f"durable append, PostgreSQL, batch {batch:,}"].append(
+                        append_events(db, 0, args.appends, batch)
+                    )
+    median_theirs = _median_rate(theirs)
+    rows: list[tuple[str, Rate, Rate | None]] = [
+        (label, _median_rate(rates), median_theirs) for label, rates in ours.items()
+    ]
+    rows.append(("pymerkle in-memory append_entry", median_theirs, median_theirs))
+    table(
+        f"appends ({args.appends:,} events; pymerkle gets the same events as canonical bytes),"
+        f" median of {args.rounds} interleaved rounds",
+        rows,
+    )
+    for label, rates in ours.items():
+        walls = sorted(o.wall / t.wall for o, t in zip(rates, theirs, strict=True))
+        cpus = sorted(o.cpu / t.cpu for o, t in zip(rates, theirs, strict=True))
+        print(f"  {label}: per-round ratio wall {walls[0]:.2f}-{walls[-1]:.2f}x, cpu {cpus[0]:.2f}-{cpus[-1]:.2f}x")
+    return median_theirs
+
+
+def _median_rate(rates: list[Rate]) -> Rate:
+    return Rate(statistics.median(r.wall for r in rates), statistics.median(r.cpu for r in rates))
 
 
 def _mk(path: Path) -> Path:
