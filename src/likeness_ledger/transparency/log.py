@@ -1081,13 +1081,13 @@ def _expected_nodes(tree_size: int) -> Iterable[tuple[int, int]]:
         level += 1
 
 
-def _audit_nodes(session: Session, tree: merkle.MerkleTree, progress: AuditProgress | None) -> None:
-    query = select(LogNode.level, LogNode.index, LogNode.hash).order_by(LogNode.level, LogNode.index)
+def _streamed(session: Session, query: Any, check: Callable[[Iterator[Any]], None]) -> None:
+    """Run ``check`` over ``query``'s rows, fetched ``_BATCH`` at a time, and close the cursor whatever happens."""
     result = session.execute(query.execution_options(yield_per=_BATCH))
     try:
-        _check_nodes(iter(result), tree, progress)
+        check(iter(result))
     finally:
-        result.close()
+        result.close()  # a server-side cursor on PostgreSQL
 
 
 def _check_nodes(stored: Iterator[Any], tree: merkle.MerkleTree, progress: AuditProgress | None = None) -> None:
@@ -1110,15 +1110,6 @@ def _check_nodes(stored: Iterator[Any], tree: merkle.MerkleTree, progress: Audit
         )
     if progress is not None:
         progress("nodes", total, total)
-
-
-def _audit_blocks(session: Session, tree: merkle.MerkleTree, progress: AuditProgress | None) -> None:
-    query = select(LogBlock.index, LogBlock.hashes).order_by(LogBlock.index)
-    result = session.execute(query.execution_options(yield_per=_BATCH))
-    try:
-        _check_blocks(iter(result), tree, progress)
-    finally:
-        result.close()
 
 
 def _check_blocks(stored: Iterator[Any], tree: merkle.MerkleTree, progress: AuditProgress | None = None) -> None:
@@ -1172,8 +1163,10 @@ def audit(session: Session, progress: AuditProgress | None = None) -> None:
     ``progress(stage, done, total)`` is called as each stage goes (every 1,000 rows or so).
     """
     tree = _audit_leaves(session, progress)
-    _audit_blocks(session, tree, progress)
-    _audit_nodes(session, tree, progress)
+    blocks = select(LogBlock.index, LogBlock.hashes).order_by(LogBlock.index)
+    _streamed(session, blocks, lambda rows: _check_blocks(rows, tree, progress))
+    nodes = select(LogNode.level, LogNode.index, LogNode.hash).order_by(LogNode.level, LogNode.index)
+    _streamed(session, nodes, lambda rows: _check_nodes(rows, tree, progress))
     _audit_checkpoints(session, tree)
 
 
