@@ -101,7 +101,11 @@ def _old_schema_rows(connection: sa.Connection, tree: merkle.MerkleTree, events:
 def test_migration_0007_keeps_every_proof_and_link_and_goes_back(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     migrate.upgrade(url, "0006")
-    events = [f'{{"n":{n},"type":"t"}}'.encode() for n in range(50)]
+    # Every third event names Ada, as the old link rows say (the audit holds the two together).
+    events = [
+        (f'{{"n":{n},"performer_id":"{ADA}","type":"t"}}' if n % 3 == 0 else f'{{"n":{n},"type":"t"}}').encode()
+        for n in range(50)
+    ]
     tree = merkle.MerkleTree(merkle.leaf_hash(e) for e in events)
     engine = sa.create_engine(url)
     with engine.begin() as connection:
@@ -207,3 +211,40 @@ def test_audit_refuses_an_event_that_is_not_canonical(runtime: Runtime, stored: 
     with runtime.db.read() as session, pytest.raises(log.LogCorrupted, match=r"leaf 1: .*not RFC 8785") as caught:
         log.audit(session)
     assert caught.value.index == 1
+
+
+def _runs_tampered(runtime: Runtime, change: str) -> None:
+    with runtime.db.write() as session:
+        log.append_many(
+            session,
+            [{"type": "t", "n": n, "performer_ids": [str(ADA)] if n % 2 else [str(BO)]} for n in range(12)],
+        )
+    with runtime.db.write() as session:
+        run = LogPerformerRun
+        bo = session.execute(sa.select(run.first_leaf, run.offsets).where(run.performer_id == BO)).one()
+        if change == "extra performer":  # Cy listed on Bo's leaves: Cy would get receipts for them
+            session.execute(
+                sa.insert(run).values(
+                    performer_id=CY, first_leaf=bo.first_leaf, last_leaf=10, leaf_count=6, offsets=bo.offsets
+                )
+            )
+        elif change == "missing leaf":  # Bo's leaf 4 dropped from the list (count kept consistent)
+            kept = [0, 2, 6, 8, 10]
+            packed = b"".join(step.to_bytes(4, "little") for step in kept)
+            session.execute(sa.update(run).where(run.performer_id == BO).values(offsets=packed, leaf_count=len(kept)))
+        elif change == "repeated":  # Ada's run listed twice under another start: both copies add up
+            session.execute(
+                sa.insert(run).values(performer_id=ADA, first_leaf=3, last_leaf=3, leaf_count=1, offsets=bytes(4))
+            )
+        else:  # a count that disagrees with the offsets
+            session.execute(sa.update(run).where(run.performer_id == BO).values(leaf_count=5))
+
+
+@pytest.mark.parametrize(
+    ("change", "first_bad"), [("extra performer", 0), ("missing leaf", 4), ("repeated", 3), ("bad count", 0)]
+)
+def test_audit_checks_the_performer_index_against_the_events(runtime: Runtime, change: str, first_bad: int) -> None:
+    _runs_tampered(runtime, change)
+    with runtime.db.read() as session, pytest.raises(log.LogCorrupted, match="performer index") as caught:
+        log.audit(session)
+    assert caught.value.index == first_bad
