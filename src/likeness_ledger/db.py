@@ -93,7 +93,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, background_checkpoints: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Hand transaction control to SQLAlchemy's "begin" event below (pysqlite's implicit BEGIN
@@ -104,9 +104,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        # Checkpoints run on a background thread (WalCheckpointer); a committing connection
-        # only checkpoints itself if the WAL outgrows this many pages (32 MiB) regardless.
-        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}")
+        if background_checkpoints:
+            # Checkpoints run on a background thread (WalCheckpointer); a committing connection
+            # only checkpoints itself if the WAL outgrows this many pages (32 MiB) regardless.
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -182,6 +183,8 @@ def _sqlite_file(engine: Engine) -> str | None:
     database = engine.url.database
     if not database or database == ":memory:" or engine.url.query.get("mode") == "memory":
         return None
+    if database.startswith("file:") or "uri" in engine.url.query:
+        return None  # a URI filename: its own options decide; leave checkpoints to SQLite's default
     return database
 
 
@@ -197,11 +200,11 @@ class Database:
         else:
             kwargs["pool_pre_ping"] = True
         self.engine = create_engine(url, **kwargs)
-        if self.is_sqlite:
-            _configure_sqlite(self.engine)
-        self._write_lock = threading.Lock()
         file = _sqlite_file(self.engine) if self.is_sqlite else None
         self.checkpointer = WalCheckpointer(file) if file is not None else None
+        if self.is_sqlite:
+            _configure_sqlite(self.engine, background_checkpoints=self.checkpointer is not None)
+        self._write_lock = threading.Lock()
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         writer_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._writer = sessionmaker(writer_engine, expire_on_commit=False)

@@ -58,3 +58,13 @@ def test_an_in_memory_database_has_no_checkpointer() -> None:
         assert db.checkpointer is None
     finally:
         db.dispose()
+
+
+def test_a_uri_filename_keeps_sqlites_own_checkpoints(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///file:{tmp_path / 'u.db'}?uri=true")
+    try:
+        assert db.checkpointer is None
+        with db.read() as session:
+            assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1000  # SQLite's default
+    finally:
+        db.dispose()
