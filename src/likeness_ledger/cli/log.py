@@ -53,7 +53,7 @@ def key_command() -> None:
 
 @log_app.command("audit")
 def audit_command() -> None:
-    """Recompute every leaf, node and checkpoint; exit 1 naming the first bad index."""
+    """Recompute every leaf, block, node, performer-index entry and checkpoint; exit 1 naming the first bad index."""
     from likeness_ledger.transparency import log  # noqa: PLC0415
 
     STATE.runtime()
