@@ -234,9 +234,13 @@ class Database:
             self.checkpointer.poke()
 
     def dispose(self) -> None:
-        """Stop the checkpoint thread and close every pooled connection."""
+        """Stop the checkpoint thread and close every pooled connection.
+
+        The database stays usable, as SQLAlchemy's engines do: a later write starts a new thread.
+        """
         if self.checkpointer is not None:
             self.checkpointer.close()
+            self.checkpointer = WalCheckpointer(self.checkpointer.path)
         self.engine.dispose()
 
 

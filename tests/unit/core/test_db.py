@@ -38,12 +38,16 @@ def test_commits_hand_checkpoints_to_a_background_thread(tmp_path: Path) -> None
         assert _wait_for(lambda: db.checkpointer is not None and db.checkpointer.runs > 0)
         thread = db.checkpointer._thread
         assert thread is not None and thread.is_alive()
+        db.dispose()
+        assert not thread.is_alive(), "dispose stops the thread"
+        with db.write() as session:  # and the database is still usable, its checkpoints too
+            log.append(session, {"type": "t", "n": 2500})
+        assert _wait_for(lambda: db.checkpointer is not None and db.checkpointer.runs > 0)
     finally:
         db.dispose()
-    assert not thread.is_alive(), "dispose stops the thread"
     # Everything committed is in the database, read by a plain connection.
     with sqlite3.connect(tmp_path / "ledger.db") as plain:
-        assert plain.execute("SELECT count(*) FROM log_leaves").fetchone()[0] == 2500
+        assert plain.execute("SELECT count(*) FROM log_leaves").fetchone()[0] == 2501
     reopened = Database(url)
     try:
         with reopened.read() as session:
