@@ -570,17 +570,6 @@ def _fold_complete(hashes: list[bytes]) -> bytes:
     return hashes[0]
 
 
-def _block_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
-    """The ``log_blocks.hashes`` value of a block: its 16 leaf hashes, then each level above up to 8 leaves."""
-    level = list(leaf_hashes)
-    out = list(level)
-    node_hash = merkle.node_hash
-    for _ in range(1, STORED_FROM):
-        level = [node_hash(level[i], level[i + 1]) for i in range(0, len(level), 2)]
-        out += level
-    return b"".join(out)
-
-
 @functools.lru_cache(maxsize=512)
 def _fetch_sql(leaves: int, blocks: int, tip: bool, nodes: int, mark: str) -> str:
     """One query: ``leaves`` leaf hashes by key, ``blocks`` blocks, the tip block's leaves, ``nodes`` nodes.
@@ -1189,7 +1178,13 @@ def _check_blocks(stored: Iterator[Any], tree: merkle.MerkleTree, progress: Audi
         row = next(stored, None)
         if row is None or row[0] != block:
             raise LogCorrupted(f"leaf {first}: {where} is missing", index=first)
-        if bytes(row[1]) != _block_hashes([tree.get_node(0, leaf) for leaf in range(first, first + BLOCK_LEAVES)]):
+        # The audit's in-memory tree already holds every level: compare, do not hash again.
+        expected = b"".join(
+            tree.get_node(level, (first >> level) + i)
+            for level in range(STORED_FROM)
+            for i in range(BLOCK_LEAVES >> level)
+        )
+        if bytes(row[1]) != expected:
             raise LogCorrupted(f"leaf {first}: {where} does not match its leaves", index=first)
     extra = next(stored, None)
     if extra is not None:
