@@ -4,6 +4,7 @@ import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -33,6 +34,18 @@ def performer_id(rt: Runtime, union_id: str) -> uuid.UUID:
         pid = session.scalar(select(Performer.id).where(Performer.union_member_id == union_id))
     assert pid is not None
     return pid
+
+
+def store_face_asset(rt: Runtime, principal: Principal, performer: uuid.UUID, photo: Path) -> Any:
+    """Put a face photo in the vault as the performer's independently created replica."""
+    meta = AssetMeta(
+        performer_id=performer,
+        kind=ReplicaKind.INDEPENDENTLY_CREATED,
+        media=ReplicaMedia.FACE,
+        content_type="image/jpeg",
+        filename=photo.name,
+    )
+    return vault.store_replica(rt.db, rt.store, principal, meta, [photo.read_bytes()], max_size=10**7)
 
 
 @pytest.fixture
@@ -99,16 +112,7 @@ def test_enrol_from_vault_asset_is_logged_as_internal_use(
     runtime: Runtime, tokens: dict[str, str], media_dir: Path
 ) -> None:
     union = who(runtime, "union")
-    sam = performer_id(runtime, "SAG-100204")
-    meta = AssetMeta(
-        performer_id=sam,
-        kind=ReplicaKind.INDEPENDENTLY_CREATED,
-        media=ReplicaMedia.FACE,
-        content_type="image/jpeg",
-        filename="sam.jpg",
-    )
-    data = (media_dir / "obama_probe.jpg").read_bytes()
-    stored = vault.store_replica(runtime.db, runtime.store, union, meta, [data], max_size=10**7)
+    stored = store_face_asset(runtime, union, performer_id(runtime, "SAG-100204"), media_dir / "obama_probe.jpg")
     ref, created = services.enrol_asset(runtime.db, runtime.store, union, stored.asset.id)
     assert created and ref.source is ReferenceSource.ASSET and ref.asset_id == stored.asset.id
     with runtime.db.read() as session:
@@ -304,16 +308,7 @@ def aged(runtime: Runtime, tokens: dict[str, str], media_dir: Path) -> dict[str,
     """Sam enrolled from a vault asset and Lena from an upload, both as if by the earlier face model."""
     union = who(runtime, "union")
     sam, lena = performer_id(runtime, "SAG-100204"), performer_id(runtime, "SAG-100203")
-    meta = AssetMeta(
-        performer_id=sam,
-        kind=ReplicaKind.INDEPENDENTLY_CREATED,
-        media=ReplicaMedia.FACE,
-        content_type="image/jpeg",
-        filename="sam.jpg",
-    )
-    stored = vault.store_replica(
-        runtime.db, runtime.store, union, meta, [(media_dir / "obama_ref.jpg").read_bytes()], max_size=10**7
-    )
+    stored = store_face_asset(runtime, union, sam, media_dir / "obama_ref.jpg")
     from_asset, _ = services.enrol_asset(runtime.db, runtime.store, union, stored.asset.id)
     uploaded, _ = services.enrol_upload(
         runtime.db, union, lena, (media_dir / "biden_ref.jpg").read_bytes(), "biden_ref.jpg"
