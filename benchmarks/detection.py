@@ -13,6 +13,8 @@ Sub-commands (each prints JSON; ``all`` runs them in order and writes the calibr
               FPIR/TPIR of the cascade at our operating point, of SFace alone, and the best threshold
   splits      the open-set protocol on --splits more random splits, each calibrated on its own
               disjoint identities, pooled (200 distractors per split is too few for a 1 % rate alone)
+  cohort-norm T-, Z- and S-norm against a cohort of --cohort calibration people vs raw scores, on the
+              default split and --splits more (evaluated, not shipped: see docs/detection.md)
   verify      LFW View 2 10-fold verification accuracy and TAR at FAR 0.1%: SFace, dlib, fused, and
               the shipped cascade (fusion fitted on the 9 training folds of each fold)
   speed       the whole scan decision per image (detect, embed, cascade, match) against the
@@ -327,17 +329,22 @@ def _tail_of(raw: dict[str, Any]) -> tuple[operating.ImpostorTail, operating.Fus
     )
 
 
-def openset(
-    cache: Path, seed: int, tail: operating.ImpostorTail | None = None, fusion: operating.Fusion | None = None
-) -> dict[str, Any]:
-    """Open-set identification with the cascade's score (``tail``/``fusion``: the split's own calibration)."""
-    paths, sface, dlib_v, found = _both(cache)
-    fusion = fusion or operating.fusion()
-    enrolled, distractors, _ = split_people(paths, seed)
-    rng = random.Random(seed + 1)
+def _by_person(paths: list[Path]) -> dict[str, list[int]]:
     by_person: dict[str, list[int]] = defaultdict(list)
     for i, p in enumerate(paths):
         by_person[person_of(p)].append(i)
+    return by_person
+
+
+def _protocol(paths: list[Path], seed: int) -> tuple[list[int], list[int], np.ndarray, list[int]]:
+    """The open-set protocol's image indices: (gallery, probes, probe labels, distractors).
+
+    60 enrolled people from one photo each, two other photos of each as probes (labelled with the
+    gallery position), one photo each of 200 other people as distractors.
+    """
+    enrolled, distractors, _ = split_people(paths, seed)
+    rng = random.Random(seed + 1)
+    by_person = _by_person(paths)
     gallery, probes, probe_labels = [], [], []
     for k, person in enumerate(enrolled):
         pics = by_person[person][:]
@@ -346,7 +353,16 @@ def openset(
         probes.extend(pics[1:3])
         probe_labels.extend([k, k])
     distractor_idx = [rng.choice(by_person[p]) for p in distractors]
-    labels = np.array(probe_labels)
+    return gallery, probes, np.array(probe_labels), distractor_idx
+
+
+def openset(
+    cache: Path, seed: int, tail: operating.ImpostorTail | None = None, fusion: operating.Fusion | None = None
+) -> dict[str, Any]:
+    """Open-set identification with the cascade's score (``tail``/``fusion``: the split's own calibration)."""
+    paths, sface, dlib_v, found = _both(cache)
+    fusion = fusion or operating.fusion()
+    gallery, probes, labels, distractor_idx = _protocol(paths, seed)
 
     def best(query: list[int], use: str) -> tuple[np.ndarray, np.ndarray]:
         s = sface[query] @ sface[gallery].T
@@ -404,6 +420,71 @@ def splits(cache: Path, seeds: list[int]) -> dict[str, Any]:
     return {
         "per_seed": rows,
         "pooled": {"fpir": round(fp / dn, 4), "tpir": round(tp / pn, 4), "distractors": dn, "probes": pn},
+    }
+
+
+def cohort_norm(cache: Path, seeds: list[int], cohort_size: int) -> dict[str, Any]:
+    """Cohort score normalisation (T-, Z- and S-norm) against raw scores on the open-set protocol.
+
+    A cohort of ``cohort_size`` calibration people (one photo each) gives each probe (T-norm) and each
+    reference (Z-norm) the mean and spread of its scores against strangers; S-norm averages the two.
+    Each variant's threshold follows the shipped rule (FAR <= 1 % / 60 over impostor pairs, here of
+    up to 3,000 photos of the split's other calibration people), so the rows compare like with like.
+    The cascade's score uses the split's own fusion, as ``splits`` does.
+    """
+    paths, sface, dlib_v, found = _both(cache)
+    people = np.array([person_of(p) for p in paths])
+    by_person = _by_person(paths)
+    pooled: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # false alarms, distractors, hits, probes
+    per_seed: dict[int, dict[str, dict[str, float]]] = {}
+    for seed in seeds:
+        _, fusion = _tail_of(calibrate(cache, seed, write=False))
+        gallery, probes, labels, distractors = _protocol(paths, seed)
+        rng = np.random.default_rng(seed)
+        calibration = [p for p in split_people(paths, seed)[2] if any(found[i] for i in by_person[p])]
+        rng.shuffle(calibration)
+        cohort = [next(i for i in by_person[p] if found[i]) for p in calibration[:cohort_size]]
+        rest = [i for p in calibration[cohort_size:] for i in by_person[p] if found[i]]
+        held = [rest[j] for j in rng.choice(len(rest), size=min(3000, len(rest)), replace=False)]
+
+        def raw(q: list[int], g: list[int], use: str, fusion: operating.Fusion = fusion) -> np.ndarray:
+            s = sface[q] @ sface[g].T
+            return s if use == "sface" else fusion.score(s, dlib_v[q] @ dlib_v[g].T)
+
+        def scores(q: list[int], g: list[int], use: str, norm: str, cohort: list[int] = cohort) -> np.ndarray:
+            m = raw(q, g, use)
+            if norm == "raw":
+                return m
+            qc, gc = raw(q, cohort, use), raw(g, cohort, use)
+            t = (m - qc.mean(1)[:, None]) / qc.std(1)[:, None]
+            z = (m - gc.mean(1)[None, :]) / gc.std(1)[None, :]
+            return {"t": t, "z": z, "s": (t + z) / 2}[norm]
+
+        rows: dict[str, dict[str, float]] = {}
+        for use in ("sface", "cascade"):
+            for norm in ("raw", "t", "z", "s"):
+                held_scores = scores(held, held, use, norm)
+                impostor = np.triu(people[held][:, None] != people[held][None, :], 1)
+                tail = np.sort(held_scores[impostor])[::-1]
+                threshold = float(tail[int(tail.size * operating.DEFAULT_FPIR / len(gallery))])
+                p = np.where(found[probes][:, None], scores(probes, gallery, use, norm), -np.inf)
+                d = np.where(found[distractors][:, None], scores(distractors, gallery, use, norm), -np.inf)
+                alarms = int(np.sum(d.max(1) > threshold))
+                hits = int(np.sum((p.max(1) > threshold) & (p.argmax(1) == labels)))
+                rows[f"{use}/{norm}"] = {
+                    "fpir": round(alarms / len(distractors), 4),
+                    "tpir": round(hits / len(probes), 4),
+                }
+                acc = pooled[f"{use}/{norm}"]
+                acc[0] += alarms
+                acc[1] += len(distractors)
+                acc[2] += hits
+                acc[3] += len(probes)
+        per_seed[seed] = rows
+    return {
+        "cohort": cohort_size,
+        "per_seed": per_seed,
+        "pooled": {k: {"fpir": round(a / b, 4), "tpir": round(c / d, 4)} for k, (a, b, c, d) in pooled.items()},
     }
 
 
@@ -764,7 +845,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
         "command",
-        choices=["embed", "embed-dlib", "calibrate", "openset", "splits", "verify", "speed", "video", "all"],
+        choices=[
+            "embed",
+            "embed-dlib",
+            "calibrate",
+            "openset",
+            "splits",
+            "cohort-norm",
+            "verify",
+            "speed",
+            "video",
+            "all",
+        ],
     )
     ap.add_argument("--video-seconds", type=int, default=120, help="length of the synthetic 720p video")
     ap.add_argument("--cache", type=Path, default=REPO / "bench-data" / "detection")
@@ -773,6 +865,7 @@ def main() -> None:
     ap.add_argument("--splits", type=int, default=5, help="extra random splits for `splits`")
     ap.add_argument("--frames", type=int, default=15, help="720p frames timed by `speed`")
     ap.add_argument("--shard", help="embed-dlib: K/N computes every N-th image from K into a part file")
+    ap.add_argument("--cohort", type=int, default=1000, help="cohort-norm: calibration people in the cohort")
     ap.add_argument("--images", type=int, default=320, help="LFW images timed by `speed`")
     args = ap.parse_args()
     cv2.setNumThreads(args.threads)
@@ -790,6 +883,8 @@ def main() -> None:
         out["openset"] = openset(args.cache, args.seed)
     if cmd in ("splits", "all"):
         out["splits"] = splits(args.cache, [args.seed + k for k in range(1, args.splits + 1)])
+    if cmd == "cohort-norm":
+        out["cohort-norm"] = cohort_norm(args.cache, [args.seed + k for k in range(args.splits + 1)], args.cohort)
     if cmd in ("verify", "all"):
         out["verify"] = verify(args.cache)
     if cmd in ("speed", "all"):
