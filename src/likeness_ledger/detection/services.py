@@ -449,16 +449,13 @@ _PDQ_CACHE: dict[str, tuple[tuple[Any, ...], PdqIndex]] = {}
 _PDQ_LOCK = threading.Lock()
 
 
-def _staydown(session: Session, scan: FileScan) -> Finding | None:
-    """The earlier finding whose PDQ is within the match distance of this file's, if any.
+def _pdq_index(session: Session) -> PdqIndex:
+    """Every finding's PDQ hash, held per database and brought up to date on each call.
 
-    The findings' hashes are held in a :class:`PdqIndex` per database. Findings are never deleted and
-    their PDQ never changes, so ``(count, newest created_at)`` tells what changed since the index was
-    built: usually a few new findings, which are read alone and appended; any other change (a
-    rolled-back transaction, a count that does not add up) rebuilds it.
+    Findings are never deleted and their PDQ never changes, so ``(count, newest created_at)`` tells
+    what changed since the index was built: usually a few new findings, which are read alone and
+    appended; any other change (a rolled-back transaction, a count that does not add up) rebuilds it.
     """
-    if scan.pdq is None:
-        return None
     has_pdq = Finding.pdq.is_not(None)
     stamp = tuple(session.execute(select(func.count(), func.max(Finding.created_at)).where(has_pdq)).one())
     key = str(session.get_bind().engine.url)
@@ -476,29 +473,69 @@ def _staydown(session: Session, scan: FileScan) -> Finding | None:
                 every = select(Finding.pdq, Finding.id).where(has_pdq)
                 index = PdqIndex.of((pdq, fid) for pdq, fid in session.execute(every) if pdq)
             _PDQ_CACHE[key] = (stamp, index)
-        hit = index.nearest(scan.pdq.hex)
-    return session.get(Finding, hit[1]) if hit is not None else None
+        return index
+
+
+def _known(session: Session, principal: Principal, scan: FileScan) -> tuple[list[Finding], Finding | None]:
+    """Findings already on file for this media: ``(same bytes, nearest re-upload)``.
+
+    The same bytes (SHA-256) give every finding made for them, whoever is in them; otherwise the
+    finding whose PDQ is nearest within the match distance is a re-encoded or resized re-upload
+    (staydown). A performer's scan compares against their own references only, so it looks only at
+    their own findings too: another performer's finding must not show through a re-upload.
+    """
+    own = [Finding.performer_id == principal.performer_id] if principal.acts_for_performer else []
+    same = list(
+        session.scalars(select(Finding).where(Finding.media_sha256 == scan.sha256, *own).order_by(Finding.created_at))
+    )
+    if same or scan.pdq is None:
+        return same, None
+    if own:
+        # A performer's findings are few: a throwaway index of just those.
+        index = PdqIndex.of(
+            (pdq, fid) for pdq, fid in session.execute(select(Finding.pdq, Finding.id).where(*own)) if pdq
+        )
+    else:
+        index = _pdq_index(session)
+    hit = index.nearest(scan.pdq.hex)
+    return [], session.get(Finding, hit[1]) if hit is not None else None
+
+
+def _visible(session: Session, principal: Principal, finding_id: uuid.UUID) -> bool:
+    return session.scalar(select(Finding.id).where(Finding.id == finding_id, finding_filter(principal))) is not None
+
+
+def _add_known(scan: FileScan, same: list[Finding], earlier: Finding | None) -> None:
+    """Add to ``scan`` the performers of findings already on file for it that it did not match now."""
+    matched = {m["performer"]["id"] for m in scan.matches}
+    for known in same:
+        # The very same bytes: where the performer was found then is where they are now.
+        if str(known.performer_id) not in matched:
+            scan.matches.extend(known.matches)
+            matched.add(str(known.performer_id))
+    if earlier is not None and str(earlier.performer_id) not in matched:
+        # A known unauthorized picture re-uploaded: its performer is in it even if no face matched now.
+        width, height = scan.size or (0, 0)
+        copy = {k: v for k, v in earlier.matches[0].items() if k in ("performer", "modality", "score")}
+        if scan.media is MediaKind.IMAGE:
+            copy["box"] = [0, 0, width, height]
+        else:
+            copy |= {"start": 0.0, "end": 0.0}
+        scan.matches.append(copy)
 
 
 def judge(session: Session, principal: Principal, scan: FileScan, *, c2pa_valid: bool = False) -> ScanResult:
-    """Cleared, unauthorized or no match; record findings for unauthorized matches (staydown too)."""
+    """Cleared, unauthorized or no match; record findings for unauthorized matches (staydown too).
+
+    Media already found is reported again for the performers found in it, even when no face or
+    voice matches now (a blurred or cropped re-upload, or after the performer withdrew enrolment:
+    the finding is about the media). Finding ids the caller may not open are left out of the result.
+    """
     if scan.error:
         return ScanResult(scan, "error")
     assert scan.sha256 is not None
-    earlier = _staydown(session, scan)
-    if earlier is not None and earlier.media_sha256 != scan.sha256:
-        matched = {m["performer"]["id"] for m in scan.matches}
-        if str(earlier.performer_id) not in matched:
-            # A known unauthorized picture re-uploaded: its performer is in it even if no face matched now.
-            width, height = scan.size or (0, 0)
-            for m in earlier.matches:
-                copy = {k: v for k, v in m.items() if k in ("performer", "modality", "score")}
-                if scan.media is MediaKind.IMAGE:
-                    copy["box"] = [0, 0, width, height]
-                else:
-                    copy |= {"start": 0.0, "end": 0.0}
-                scan.matches.append(copy)
-                break
+    same, earlier = _known(session, principal, scan)
+    _add_known(scan, same, earlier)
     if not scan.matches:
         return ScanResult(scan, "no_match")
     if c2pa_valid:
@@ -507,8 +544,7 @@ def judge(session: Session, principal: Principal, scan: FileScan, *, c2pa_valid:
     uncovered = sorted({m["performer"]["id"] for m in scan.matches} - {str(p) for p in covered})
     if not uncovered:
         return ScanResult(scan, "cleared", cleared_by="usage_report")
-    is_reupload = earlier is not None and earlier.media_sha256 != scan.sha256
-    result = ScanResult(scan, "unauthorized", staydown_of=earlier.id if is_reupload and earlier else None)
+    result = ScanResult(scan, "unauthorized")
     set_actor(session, principal.name)
     now = utcnow()
     for performer in uncovered:
@@ -528,7 +564,7 @@ def judge(session: Session, principal: Principal, scan: FileScan, *, c2pa_valid:
                 score=float(best["score"]),
                 matches=mine,
                 pdq=scan.pdq.hex if scan.pdq else None,
-                staydown_of=result.staydown_of,
+                staydown_of=earlier.id if earlier is not None else None,
                 reported_by=principal.account_id,
                 sightings=1,
                 last_seen_at=now,
@@ -538,7 +574,10 @@ def judge(session: Session, principal: Principal, scan: FileScan, *, c2pa_valid:
             finding.sightings += 1
             finding.last_seen_at = now
         session.flush()
-        result.findings.append(finding.id)
+        if _visible(session, principal, finding.id):
+            result.findings.append(finding.id)
+    if earlier is not None and _visible(session, principal, earlier.id):
+        result.staydown_of = earlier.id
     return result
 
 
@@ -652,7 +691,10 @@ def set_finding_status(session: Session, principal: Principal, finding_id: uuid.
     finding = get_finding(session, principal, finding_id)
     principal.require(Role.PERFORMER, Role.REPRESENTATIVE, Role.UNION, Role.ADMIN, action="update finding")
     if status not in _NEXT[finding.status]:
-        raise Conflict(f"status: cannot go from {finding.status.value} to {status.value}")
+        allowed = " or ".join(sorted(s.value for s in _NEXT[finding.status]))
+        raise Conflict(
+            f"status: cannot go from {finding.status.value} to {status.value} (from {finding.status.value}: {allowed})"
+        )
     now = utcnow()
     if status is FindingStatus.RESTORED:
         assert finding.restore_not_before is not None

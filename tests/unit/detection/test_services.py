@@ -194,6 +194,64 @@ def test_staydown_sees_findings_added_after_its_index_was_built(
     assert second.staydown_of in pair.findings
 
 
+def _reencoded(src: Path, dst: Path, scale: float = 0.75, quality: int = 50) -> Path:
+    img = cv2.imread(str(src))
+    small = cv2.resize(img, (round(img.shape[1] * scale), round(img.shape[0] * scale)))
+    cv2.imwrite(str(dst), small, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return dst
+
+
+def test_media_already_found_stays_unauthorized_after_enrolment_is_withdrawn(
+    runtime: Runtime, world: dict[str, uuid.UUID], media_dir: Path, tmp_path: Path
+) -> None:
+    union = who(runtime, "union")
+    first = scan(runtime, union, media_dir / "obama_probe.jpg")[0]
+    reupload = _reencoded(media_dir / "obama_probe.jpg", tmp_path / "reupload.jpg")
+    second = scan(runtime, union, reupload)[0]
+    assert second.staydown_of == first.findings[0]
+    with runtime.db.write() as session:
+        assert services.withdraw(session, union, world["maya"]) == 1
+    # No face is looked for any more, but both files are known unauthorized media of Maya's.
+    for path, earlier in ((media_dir / "obama_probe.jpg", first), (reupload, second)):
+        again = scan(runtime, union, path)[0]
+        assert again.status == "unauthorized", path.name
+        assert again.findings == earlier.findings
+        assert [m["performer"]["ref"] for m in again.to_json()["matches"]] == ["SAG-100201"]
+        assert again.to_json()["matches"] == earlier.to_json()["matches"]
+    with runtime.db.read() as session:
+        assert [session.get(Finding, f).sightings for f in (*first.findings, *second.findings)] == [2, 2]
+    assert scan(runtime, union, media_dir / "nobody.jpg")[0].status == "no_match"
+
+
+def test_a_performers_scan_never_shows_another_performers_finding(
+    runtime: Runtime, world: dict[str, uuid.UUID], media_dir: Path, tmp_path: Path
+) -> None:
+    scan(runtime, who(runtime, "union"), media_dir / "biden_ref.jpg")  # Lena's finding
+    reupload = _reencoded(media_dir / "biden_ref.jpg", tmp_path / "biden-again.jpg")
+    for path in (media_dir / "biden_ref.jpg", reupload):
+        mine = scan(runtime, who(runtime, "maya"), path)[0]
+        assert mine.status == "no_match" and mine.findings == [] and mine.staydown_of is None, path.name
+    with runtime.db.read() as session:
+        _, maya_total = services.list_findings(session, who(runtime, "maya"), limit=10, offset=0)
+    assert maya_total == 0
+
+
+def test_a_scan_lists_only_findings_its_account_may_open(
+    runtime: Runtime, world: dict[str, uuid.UUID], media_dir: Path, tmp_path: Path
+) -> None:
+    first = scan(runtime, who(runtime, "union"), media_dir / "obama_probe.jpg")[0]
+    studio = who(runtime, "northlight")
+    same = scan(runtime, studio, media_dir / "obama_probe.jpg")[0]
+    # The union's finding counts the sighting, but the studio cannot open it, so it gets no id.
+    assert same.status == "unauthorized" and same.findings == []
+    reupload = scan(runtime, studio, _reencoded(media_dir / "obama_probe.jpg", tmp_path / "r.jpg"))[0]
+    assert reupload.status == "unauthorized" and reupload.staydown_of is None and len(reupload.findings) == 1
+    with runtime.db.read() as session:
+        assert session.get(Finding, first.findings[0]).sightings == 2
+        own = services.get_finding(session, studio, reupload.findings[0])
+        assert own.staydown_of == first.findings[0]
+
+
 def test_cleared_by_usage_report_or_registry_signature(
     runtime: Runtime, world: dict[str, uuid.UUID], media_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -282,7 +340,10 @@ def test_takedown_life_cycle_and_notice(runtime: Runtime, world: dict[str, uuid.
         row.restore_not_before = row.restore_not_before - timedelta(days=15)  # type: ignore[operator]
     with runtime.db.write() as session:
         assert services.set_finding_status(session, maya, finding_id, FindingStatus.RESTORED).restored_at is not None
-    with runtime.db.write() as session, pytest.raises(Conflict):
+    with (
+        runtime.db.write() as session,
+        pytest.raises(Conflict, match=r"restored to removed \(from restored: notice_sent\)"),
+    ):
         services.set_finding_status(session, maya, finding_id, FindingStatus.REMOVED)
 
 
