@@ -13,7 +13,7 @@ import io
 import queue
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -91,23 +91,110 @@ def sniff(path: Path) -> MediaKind:
         return MediaKind.IMAGE
     import av  # noqa: PLC0415 - PyAV loads FFmpeg; only when there is a non-image to read
 
+    kind: MediaKind | None = None
     try:
         with av.open(str(path)) as container:
-            if container.streams.video and _real_video(container):
-                return MediaKind.VIDEO
-            if container.streams.audio:
-                return MediaKind.AUDIO
+            if container.format.name == "image2" and _named_like_an_image(container):
+                # FFmpeg's image demuxer goes by the file name alone: a ".jpg" that is no JPEG.
+                raise_unknown = True
+            else:
+                raise_unknown = False
+                if container.streams.video and _real_video(container):
+                    kind = MediaKind.VIDEO
+                elif container.streams.audio:
+                    kind = MediaKind.AUDIO
     except av.FFmpegError as exc:
-        raise MediaError(f"not a supported image, video or audio file ({exc.strerror or exc})") from exc
+        raise MediaError(_unreadable(head, path, exc)) from exc
     except (ValueError, OSError) as exc:
         raise MediaError(f"not a supported image, video or audio file ({exc})") from exc
-    raise MediaError("no video or audio stream in the file")
+    if raise_unknown:
+        raise MediaError(f"not a supported image, video or audio file ({_unknown_content(head, path)})")
+    if kind is None:
+        raise MediaError("no video or audio stream in the file")
+    return kind
+
+
+# Container signatures: (offset, bytes, name). A file that starts like one of these but that FFmpeg
+# cannot open is a damaged video or audio file, not an unsupported one.
+_CONTAINER_MAGIC = (
+    (4, b"ftyp", "MP4/MOV"),
+    (0, b"\x1a\x45\xdf\xa3", "Matroska/WebM"),
+    (0, b"OggS", "Ogg"),
+    (0, b"fLaC", "FLAC"),
+    (0, b"ID3", "MP3"),
+    (0, b"FLV", "FLV"),
+    (0, b"\x00\x00\x01\xba", "MPEG"),
+)
+
+
+def _container_name(head: bytes) -> str | None:
+    if head[:4] == b"RIFF":
+        return {b"AVI ": "AVI", b"WAVE": "WAV"}.get(head[8:12])
+    for offset, magic, name in _CONTAINER_MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return name
+    return None
+
+
+def _unknown_content(head: bytes, path: Path) -> str:
+    """Why content with no known signature is refused, in a few words."""
+    text = all((b >= 0x20 and b != 0x7F) or b in b"\t\n\r" for b in head)  # ASCII or UTF-8, no control bytes
+    what = "it is text" if text else "unrecognised content"
+    suffix = path.suffix.lower()
+    return f"{what}, not what the name {suffix} suggests" if suffix else what
+
+
+def _unreadable(head: bytes, path: Path, exc: Exception) -> str:
+    """The message for a file FFmpeg cannot open."""
+    container = _container_name(head)
+    if container is not None:
+        return f"video or audio file is truncated or corrupt ({container} data cannot be read: {_av_reason(exc)})"
+    return f"not a supported image, video or audio file ({_unknown_content(head, path)})"
+
+
+def _av_reason(exc: Exception) -> str:
+    """FFmpeg's error in plain words."""
+    import av  # noqa: PLC0415
+
+    if isinstance(exc, av.InvalidDataError):
+        return "invalid data"
+    if isinstance(exc, EOFError):
+        return "data ends early"
+    return str(getattr(exc, "strerror", None) or exc).lower()
+
+
+def _named_like_an_image(container: Any) -> bool:
+    # The codec FFmpeg's image demuxer took from the name is one whose content is_image_header knows.
+    streams = container.streams.video
+    return bool(streams) and streams[0].codec_context.name in {"mjpeg", "png", "webp"}
 
 
 def _real_video(container: Any) -> bool:
     # An MP3 or FLAC with cover art shows up as a one-picture "video" stream.
     stream = container.streams.video[0]
     return not (stream.disposition & 1024 or (stream.frames == 1 and container.streams.audio))  # attached_pic
+
+
+def _image_kind(raw: bytes) -> str:
+    if raw.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if raw.startswith(b"\x89PNG"):
+        return "PNG"
+    return "WebP"
+
+
+def _image_problem(kind: str, exc: Exception) -> str:
+    """Pillow's error for a damaged image, in plain words."""
+    text = str(exc)
+    if isinstance(exc, UnidentifiedImageError):
+        return f"image is truncated or corrupt ({kind} header cannot be read)"
+    if "truncated" in text.lower() or isinstance(exc, EOFError):
+        return f"image is truncated or corrupt ({kind} data ends early)"
+    if "broken data stream" in text or "unrecognized data stream" in text or "failed to read" in text:
+        return f"image is truncated or corrupt ({kind} data is damaged)"
+    if "decoder object" in text or "decoder error" in text or "crc" in text.lower():
+        return f"image is truncated or corrupt ({kind} data cannot be decoded)"
+    return f"image cannot be decoded ({kind}: {text})"
 
 
 def load_image(data: bytes | Path) -> npt.NDArray[np.uint8]:
@@ -117,18 +204,25 @@ def load_image(data: bytes | Path) -> npt.NDArray[np.uint8]:
         raise MediaError("empty file (0 bytes)")
     if not is_image_header(raw[:16]):
         raise MediaError("not a JPEG, PNG or WebP image")
+    kind = _image_kind(raw)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(raw)) as img:
                 if img.width * img.height > MAX_IMAGE_PIXELS:
-                    raise MediaError(f"image too large ({img.width}x{img.height})")
+                    raise MediaError(_too_large(img.width, img.height))
                 img.load()
                 rgb = img.convert("RGB")
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise MediaError(f"image cannot be decoded ({exc})") from exc
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        raise MediaError(f"image too large ({kind} over {MAX_IMAGE_PIXELS // 1_000_000} million pixels)") from exc
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, EOFError) as exc:
+        raise MediaError(_image_problem(kind, exc)) from exc
     arr = np.asarray(rgb, dtype=np.uint8)
     return np.ascontiguousarray(arr[:, :, ::-1])
+
+
+def _too_large(width: int, height: int) -> str:
+    return f"image too large ({width}x{height}; at most {MAX_IMAGE_PIXELS // 1_000_000} million pixels)"
 
 
 def _thumbnail(frame: Any) -> npt.NDArray[np.int16]:
@@ -141,44 +235,83 @@ def _thumbnail(frame: Any) -> npt.NDArray[np.int16]:
     return np.asarray(luma[::THUMB_STEP, ::THUMB_STEP], dtype=np.int16)
 
 
-def video_frames(path: Path, *, all_frames: bool = False) -> Iterator[Frame]:
+def video_frames(path: Path, *, all_frames: bool = False) -> VideoFrames:
     """Frames to analyse: on scene changes (at most every MIN_GAP s) and at least every MAX_GAP s, or every frame.
 
     Every frame other frames refer to is decoded (a face can appear between key frames, which H.264
     encoders may put 10 s apart); when sampling, frames nothing refers to are not (see above). Only
-    analysed frames are converted to BGR.
+    analysed frames are converted to BGR. Once read to the end, the iterator's ``end`` is the time the
+    video's last frame stops showing.
     """
-    import av  # noqa: PLC0415
+    return VideoFrames(path, all_frames=all_frames)
 
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            skipping = not all_frames
-            if skipping:
-                stream.codec_context.skip_frame = "NONREF"
-            last_thumb: npt.NDArray[np.int16] | None = None
-            last_time = previous = -1e9
-            for frame in container.decode(stream):
-                t = float(frame.time) if frame.time is not None else 0.0
-                if skipping and last_thumb is not None and t - previous > MIN_GAP:
-                    stream.codec_context.skip_frame = "DEFAULT"
-                    skipping = False
-                previous = t
-                if not all_frames and last_thumb is not None and t - last_time < MIN_GAP:
-                    continue  # too soon after the last analysed frame; a cut here is seen at MIN_GAP
-                thumb = _thumbnail(frame)
-                cut = (
-                    last_thumb is None
-                    or thumb.shape != last_thumb.shape
-                    or float(np.mean(np.abs(thumb - last_thumb))) > SCENE_DIFF
-                )
-                if all_frames or cut or t - last_time >= MAX_GAP:
-                    if cut or not all_frames:
-                        last_thumb, last_time = thumb, t
-                    yield Frame(t, np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8), cut=cut)
-    except av.FFmpegError as exc:
-        raise MediaError(f"video cannot be decoded ({exc.strerror or exc})") from exc
+
+class VideoFrames(Iterator[Frame]):
+    """:func:`video_frames`' iterator: the analysed frames, then ``end`` (seconds) set.
+
+    ``end`` is the latest time any frame of the stream shows until, decoded or not: each packet's
+    presentation time plus its duration (every packet is read, so skipped frames count too), or a
+    decoded frame's time plus its duration where packets lack them. It is ``None`` until the
+    iterator is exhausted, or if the stream gave no times at all.
+    """
+
+    def __init__(self, path: Path, *, all_frames: bool = False) -> None:
+        self.end: float | None = None
+        self._decoded_to: float | None = None  # the last decoded frame's time, for error messages
+        self._frames = self._decode(path, all_frames)
+
+    def __next__(self) -> Frame:
+        return next(self._frames)
+
+    def close(self) -> None:
+        """Stop decoding and close the file (the generator's ``close``)."""
+        self._frames.close()
+
+    def _decode(self, path: Path, all_frames: bool) -> Generator[Frame, None, None]:
+        import av  # noqa: PLC0415
+
+        try:
+            with av.open(str(path)) as container:
+                stream = container.streams.video[0]
+                stream.thread_type = "AUTO"
+                time_base = stream.time_base
+                rate = stream.average_rate
+                skipping = not all_frames
+                if skipping:
+                    stream.codec_context.skip_frame = "NONREF"
+                last_thumb: npt.NDArray[np.int16] | None = None
+                last_time = previous = -1e9
+                end: float | None = None
+                for packet in container.demux(stream):
+                    if packet.pts is not None and packet.duration and time_base is not None:
+                        shown = float((packet.pts + packet.duration) * time_base)
+                        end = shown if end is None else max(end, shown)
+                    for frame in packet.decode():
+                        t = float(frame.time) if frame.time is not None else 0.0
+                        step = float(frame.duration * time_base) if frame.duration and time_base is not None else 0.0
+                        if not step and rate:
+                            step = float(1 / rate)
+                        end = t + step if end is None else max(end, t + step)
+                        if skipping and last_thumb is not None and t - previous > MIN_GAP:
+                            stream.codec_context.skip_frame = "DEFAULT"
+                            skipping = False
+                        previous = self._decoded_to = t
+                        if not all_frames and last_thumb is not None and t - last_time < MIN_GAP:
+                            continue  # too soon after the last analysed frame; a cut here is seen at MIN_GAP
+                        thumb = _thumbnail(frame)
+                        cut = (
+                            last_thumb is None
+                            or thumb.shape != last_thumb.shape
+                            or float(np.mean(np.abs(thumb - last_thumb))) > SCENE_DIFF
+                        )
+                        if all_frames or cut or t - last_time >= MAX_GAP:
+                            if cut or not all_frames:
+                                last_thumb, last_time = thumb, t
+                            yield Frame(t, np.asarray(frame.to_ndarray(format="bgr24"), dtype=np.uint8), cut=cut)
+                self.end = end
+        except av.FFmpegError as exc:
+            where = f"after {self._decoded_to:.1f} s" if self._decoded_to is not None else "before the first frame"
+            raise MediaError(f"video is truncated or corrupt (decoding failed {where}: {_av_reason(exc)})") from exc
 
 
 _DONE = object()
@@ -248,5 +381,5 @@ def audio_samples(path: Path, rate: int = VOICE_RATE) -> npt.NDArray[np.float32]
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1).astype(np.float32))
     except av.FFmpegError as exc:
-        raise MediaError(f"audio cannot be decoded ({exc.strerror or exc})") from exc
+        raise MediaError(f"audio is truncated or corrupt (decoding failed: {_av_reason(exc)})") from exc
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)

@@ -7,6 +7,7 @@ done by :mod:`likeness_ledger.detection.services`.
 
 from __future__ import annotations
 
+import bisect
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -304,11 +305,13 @@ class Scanner:
 
     def _video(self, path: Path, result: FileScan, progress: Callable[[float], None] | None) -> None:
         sightings: list[tuple[uuid.UUID, float, float]] = []
+        analysed: list[float] = []  # every analysed frame's time, in order
         best_frame: tuple[float, npt.NDArray[np.uint8]] | None = None
         first: npt.NDArray[np.uint8] | None = None
         tracks: list[_Track] = []
         frames = media.video_frames(path, all_frames=self.all_frames)
         for frame, rows in media.prefetched(self._detected(frames)):
+            analysed.append(frame.time)
             if first is None:
                 first = frame.image
                 result.size = (int(frame.image.shape[1]), int(frame.image.shape[0]))
@@ -328,7 +331,8 @@ class Scanner:
         key_frame = best_frame[1] if best_frame is not None else first
         pdq = pdq_of(key_frame)
         result.pdq = pdq if pdq.quality >= MIN_QUALITY else None
-        result.matches.extend(self._segments(sightings, Modality.FACE))
+        analysed.sort()
+        result.matches.extend(self._segments(sightings, Modality.FACE, analysed, frames.end))
         self._voice(path, result)
 
     def _voice(self, path: Path, result: FileScan) -> None:
@@ -354,22 +358,43 @@ class Scanner:
                 result.matches.append(self._segment(performer_id, Modality.VOICE, score, start, end))
         result.matches.sort(key=lambda m: (m.get("start", 0.0), m["modality"], m["performer"]["id"]))
 
-    def _segments(self, sightings: list[tuple[uuid.UUID, float, float]], modality: Modality) -> list[dict[str, Any]]:
-        """Merge per-frame (or per-window) sightings into segments per performer."""
+    def _segments(
+        self,
+        sightings: list[tuple[uuid.UUID, float, float]],
+        modality: Modality,
+        analysed: Sequence[float],
+        video_end: float | None,
+    ) -> list[dict[str, Any]]:
+        """Merge per-frame sightings into segments per performer.
+
+        Sightings less than SEGMENT_GAP apart are one segment. It starts at its first sighting and
+        ends when the performer was first no longer seen: at the next analysed frame after its last
+        sighting (``analysed``: every analysed frame's time, sorted), or at ``video_end`` when there
+        is none. The face may have been on screen until then, so the segment never ends early. A
+        cut is always analysed (at most MIN_GAP after it), so a face that leaves at a cut ends
+        there; one that leaves within a scene ends at most MAX_GAP late.
+        """
+
+        def left_at(last: float) -> float:
+            i = bisect.bisect_right(analysed, last)
+            if i < len(analysed):
+                return analysed[i]
+            return max(last, video_end) if video_end is not None else last
+
         out: list[dict[str, Any]] = []
         by_performer: dict[uuid.UUID, list[tuple[float, float]]] = {}
         for performer_id, t, score in sightings:
             by_performer.setdefault(performer_id, []).append((t, score))
         for performer_id, seen in by_performer.items():
             seen.sort()
-            start, end, best = seen[0][0], seen[0][0], seen[0][1]
+            start, last, best = seen[0][0], seen[0][0], seen[0][1]
             for t, score in seen[1:]:
-                if t - end > SEGMENT_GAP:
-                    out.append(self._segment(performer_id, modality, best, start, end))
+                if t - last > SEGMENT_GAP:  # gaps are measured between sightings
+                    out.append(self._segment(performer_id, modality, best, start, left_at(last)))
                     start, best = t, score
-                end = t
+                last = t
                 best = max(best, score)
-            out.append(self._segment(performer_id, modality, best, start, end))
+            out.append(self._segment(performer_id, modality, best, start, left_at(last)))
         out.sort(key=lambda m: (m["start"], m["performer"]["id"]))
         return out
 

@@ -22,7 +22,7 @@ from likeness_ledger.detection.face import (
     reference_embedding,
 )
 from likeness_ledger.detection.media import audio_samples, load_image
-from likeness_ledger.detection.models import MediaKind
+from likeness_ledger.detection.models import MediaKind, Modality
 from likeness_ledger.detection.scan import Gallery, GalleryPerformer, Scanner, iou
 
 from .test_media import FLAC, make_video
@@ -216,3 +216,40 @@ def test_dlib_drops_an_impostor_sface_alone_would_accept() -> None:
     probe = load_image(LFW / "Tom_Hanusik" / "Tom_Hanusik_0001.jpg")
     assert _sface_alone(gallery, probe) >= gallery.face_threshold
     assert Scanner(gallery).faces_in(probe) == []
+
+
+def test_video_segment_ends_when_the_face_leaves(tmp_path: Path) -> None:
+    # A on screen for 0-2.6 s, B for 2.6-4.0 s. Sampling analyses 0, 1, 2, then the cut at 2.6: a
+    # segment runs until the face was first no longer seen (the cut), or to the video's end.
+    a, b = GalleryPerformer(uuid.uuid4(), "A"), GalleryPerformer(uuid.uuid4(), "B")
+    a_photo, b_photo = (
+        LFW / "Steve_Ballmer" / "Steve_Ballmer_0001.jpg",
+        LFW / "Colleen_OClair" / "Colleen_OClair_0001.jpg",
+    )
+    refs = [(who.id, reference_embedding(load_image(photo))) for who, photo in ((a, a_photo), (b, b_photo))]
+    assert all(v is not None for _, v in refs)
+    gallery = Gallery.build({a.id: a, b.id: b}, refs)  # type: ignore[arg-type]
+    shown_a = _letterbox(cv2.imread(str(LFW / "Steve_Ballmer" / "Steve_Ballmer_0002.jpg")))
+    shown_b = _letterbox(cv2.imread(str(b_photo)))
+    video = make_video(tmp_path / "cut.mp4", [shown_a] * 13 + [shown_b] * 7, seconds_each=0.2)
+    for all_frames in (False, True):
+        result = Scanner(gallery, all_frames=all_frames).scan(video)
+        spans = {m["performer"]["ref"]: (m["start"], m["end"]) for m in result.matches}
+        assert set(spans) == {"A", "B"}, result.matches
+        assert spans["A"][0] == 0.0 and spans["A"][1] == pytest.approx(2.6, abs=0.1)
+        assert spans["B"][0] == pytest.approx(2.6, abs=0.1) and spans["B"][1] == pytest.approx(4.0, abs=0.1)
+
+
+def test_segments_merge_across_gaps_and_end_at_the_next_analysed_frame() -> None:
+    me = GalleryPerformer(uuid.uuid4(), None)
+    scanner = Scanner(Gallery.build({me.id: me}, []))
+    analysed = [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+
+    def spans(seen: list[float], end: float | None = 7.5) -> list[tuple[float, float]]:
+        out = scanner._segments([(me.id, t, 0.5) for t in seen], Modality.FACE, analysed, end)
+        return [(m["start"], m["end"]) for m in out]
+
+    assert spans([0.0, 1.0, 2.0, 4.0]) == [(0.0, 5.0)]  # a 2 s gap: one segment
+    assert spans([0.0, 1.0, 5.0, 6.0]) == [(0.0, 2.0), (5.0, 7.0)]  # a 4 s gap: two
+    assert spans([6.0, 7.0]) == [(6.0, 7.5)]  # seen in the last analysed frame: to the video's end
+    assert spans([7.0], end=None) == [(7.0, 7.0)]

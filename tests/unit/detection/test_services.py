@@ -285,8 +285,9 @@ def test_bad_files_fail_alone(runtime: Runtime, world: dict[str, uuid.UUID], med
         media_dir / "obama_probe.jpg",
     )
     assert [r.status for r in results] == ["error", "error", "error", "unauthorized"]
-    assert "decoded" in results[0].to_json()["error"]
-    assert "empty" in results[2].to_json()["error"]
+    assert results[0].to_json()["error"] == "image is truncated or corrupt (JPEG data ends early)"
+    assert "it is text" in results[1].to_json()["error"]
+    assert results[2].to_json()["error"] == "empty file (0 bytes)"
 
 
 def test_withdrawal_deletes_embeddings(runtime: Runtime, world: dict[str, uuid.UUID], media_dir: Path) -> None:
