@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import cv2
+import numpy as np
+import pypdf
 from typer.testing import CliRunner
 
 from likeness_ledger.cli import app
@@ -93,3 +96,108 @@ def test_reembed_command(settings: Settings, tmp_path: Path) -> None:
     assert r.exit_code == 0 and "no references of an earlier model" in r.stdout
     r = runner.invoke(app, [*base, "detection", "reembed", "--performer-id", "nope"])
     assert r.exit_code == 2 and "--performer-id" in r.output
+
+
+def _blank(dst: Path) -> Path:
+    """A picture with no face in it (a grey gradient)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(dst), np.tile(np.linspace(40, 200, 320, dtype=np.uint8), (240, 1)))
+    return dst
+
+
+def _union_ids(demo_cli: Any) -> set[str]:
+    r = demo_cli("performer", "list", "--json", "--limit", "500")
+    assert r.exit_code == 0, r.output
+    payload = json.loads(r.stdout)
+    items = payload["items"] if isinstance(payload, dict) else payload
+    return {p["union_member_id"] for p in items}
+
+
+def test_enroll_create_registers_a_performer_only_with_a_reference(demo_cli: Any, tmp_path: Path) -> None:
+    refs = tmp_path / "refs3"
+    _blank(refs / "SAG-777.jpg")
+    (refs / "notes.txt").write_text("who is who\n")
+    _blank(refs / "NEW-2" / "blank.jpg")
+    _small("obama.jpg", refs / "NEW-2" / "face.jpg", 400)
+    r = demo_cli("enroll", "--folder", str(refs), "--create", "--json")
+    assert r.exit_code == 1, r.output
+    out = {Path(str(o["file"])).name: o for o in json.loads(r.stdout)}
+    assert out["SAG-777.jpg"]["status"] == "error" and "no face" in out["SAG-777.jpg"]["error"]
+    assert out["notes.txt"]["status"] == "error"
+    assert "not a supported image or audio file" in out["notes.txt"]["error"]
+    assert out["face.jpg"]["status"] == "enrolled" and out["blank.jpg"]["status"] == "error"
+    ids = _union_ids(demo_cli)
+    assert "SAG-777" not in ids and "notes" not in ids  # nothing left behind by files that gave no reference
+    assert "NEW-2" in ids  # created together with its one good reference
+    refs_of_new = demo_cli("detection", "references", "--performer-id", out["face.jpg"]["performer_id"], "--json")
+    assert [x["source_name"] for x in json.loads(refs_of_new.stdout)] == ["face.jpg"]
+
+
+def test_enroll_names_what_is_missing(demo_cli: Any, tmp_path: Path) -> None:
+    empty = tmp_path / "EMPTYDIR"
+    empty.mkdir()
+    r = demo_cli("enroll", "--folder", str(empty))
+    assert r.exit_code == 2
+    assert f"no image or audio files in {empty}" in r.output
+    only_text = tmp_path / "text"
+    only_text.mkdir()
+    (only_text / "notes.txt").write_text("nothing to enrol")
+    r = demo_cli("enroll", "--folder", str(only_text))
+    assert r.exit_code == 2 and "no image or audio files in" in r.output
+    photo = _small("obama.jpg", tmp_path / "photo.jpg", 200)
+    r = demo_cli("enroll", str(photo))
+    assert r.exit_code == 2
+    assert r.output.startswith("error: FILES:") and "--performer-id" in r.output
+
+
+def test_scan_folder_takes_every_image_format_the_scanner_reads(demo_cli: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "media"
+    src = _small("kit_harington__john1.jpeg", folder / "a.jpg", 300)
+    img = cv2.imread(str(src))
+    cv2.imwrite(str(folder / "b.bmp"), img)
+    cv2.imwrite(str(folder / "c.tif"), img)
+    (folder / "notes.txt").write_text("not media")
+    r = demo_cli("scan", str(folder), "--json")
+    assert r.exit_code == 0, r.output
+    out = {Path(o["path"]).name: o for o in json.loads(r.stdout)}
+    assert set(out) == {"a.jpg", "b.bmp", "c.tif"}
+    assert all(o["status"] == "no_match" for o in out.values()), out
+    assert "skipped 1 file(s)" in r.stderr and "notes.txt" in r.stderr
+
+
+def test_notice_warns_about_a_local_location(demo_cli: Any, tmp_path: Path) -> None:
+    refs = tmp_path / "refs"
+    _small("obama.jpg", refs / "SAG-100201.jpg", 400)
+    assert demo_cli("enroll", "--folder", str(refs), "--json").exit_code == 0
+    probe = _small("obama2.jpg", tmp_path / "media" / "video.jpg", 400)
+    assert demo_cli("scan", str(probe), "--json").exit_code == 0
+    finding = json.loads(demo_cli("detection", "findings", "--json").stdout)[0]
+    args = ["--signer-name", "Maya", "--address", "1 Main St", "--phone", "555 0100", "--email", "m@example.org"]
+    r = demo_cli("detection", "notice", finding["id"], *args, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["document"]["C_material"]["location"] == str(probe)  # kept as it was
+    assert "local path" in r.stderr and "--material-url" in r.stderr
+    pdf = tmp_path / "notice.pdf"
+    url = "https://videos.example/watch/1"
+    r = demo_cli("detection", "notice", finding["id"], *args, "--material-url", url, "--pdf", str(pdf))
+    assert r.exit_code == 0, r.output
+    assert "--material-url" not in r.stderr
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    assert f"Registry id: {finding['performer_id']}" in text
+
+
+def test_flags_take_no_value_in_help(demo_cli: Any) -> None:
+    commands = [
+        ["enroll"],
+        ["scan"],
+        ["detection", "references"],
+        ["detection", "reembed"],
+        ["detection", "findings"],
+        ["detection", "finding-status"],
+        ["detection", "notice"],
+    ]
+    for command in commands:
+        r = demo_cli(*command, "--help")
+        assert r.exit_code == 0, r.output
+        lines = [line for line in r.stdout.splitlines() if "--json" in line or "--create" in line]
+        assert lines and not any("<bool>" in line for line in lines), (command, lines)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
 import cv2
+import pypdf
 import pytest
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
@@ -120,3 +122,82 @@ def test_reembed_lists_references_of_an_earlier_model(as_, enrolled: str, runtim
     assert as_("lena").post("/detection/references/reembed", json={"performer_id": enrolled}).status_code == 404
     bad = maya.post("/detection/references/reembed", json={"performer_id": "nope"})
     assert bad.status_code == 422 and "performer_id" in bad.text
+
+
+def test_form_uploads_are_refused_with_the_error_shape(as_, enrolled: str) -> None:  # type: ignore[no-untyped-def]
+    maya = as_("maya")
+    photo = {"file": ("photo.jpg", _jpeg("obama2.jpg", 300), "image/jpeg")}
+    for url in (
+        "/detection/scan?filename=x.jpg",
+        f"/detection/references?performer_id={enrolled}&filename=x.jpg",
+        "/detection/jobs?filename=x.jpg",
+    ):
+        r = maya.post(url, files=photo)
+        assert r.status_code == 415, (url, r.text)
+        body = r.json()
+        assert body["ok"] is False and body["status"] == 415
+        assert "multipart/form-data" in body["error"] and "request body" in body["error"]
+    assert maya.get("/detection/references").json()["total"] == 1  # the form upload enrolled nothing
+
+
+def test_job_result_leads_to_findings_and_a_notice(as_, enrolled: str) -> None:  # type: ignore[no-untyped-def]
+    studio = as_("northlight")
+    job = studio.post(
+        "/detection/jobs?filename=big.jpg",
+        content=_jpeg("obama2.jpg", 300),
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert job.status_code == 202, job.text
+    for _ in range(200):
+        state = studio.get(f"/detection/jobs/{job.json()['id']}").json()
+        if state["status"] in ("done", "failed"):
+            break
+        time.sleep(0.05)
+    assert state["status"] == "done", state
+    [result] = state["result"]
+    assert result["status"] == "unauthorized"
+    assert result["cleared_by"] is None and result["staydown_of"] is None
+    [finding] = result["findings"]
+    direct = studio.post(
+        "/detection/scan?filename=big.jpg",
+        content=_jpeg("obama2.jpg", 300),
+        headers={"Content-Type": "application/octet-stream"},
+    ).json()
+    assert set(result) == set(direct) and direct["findings"] == [finding]
+    n = as_("maya").post(
+        f"/detection/findings/{finding}/notices",
+        json={"signer_name": "Maya Ortiz", "address": "1 Main St", "phone": "+1 555 0100", "email": "maya@example.org"},
+    )
+    assert n.status_code == 201, n.text
+
+
+def _notice(as_) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    scan = as_("northlight").post(
+        "/detection/scan?filename=upload.jpg",
+        content=_jpeg("obama2.jpg", 400),
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    finding = scan.json()["findings"][0]
+    n = as_("maya").post(
+        f"/detection/findings/{finding}/notices",
+        json={"signer_name": "Maya Ortiz", "address": "1 Main St", "phone": "+1 555 0100", "email": "maya@example.org"},
+    )
+    assert n.status_code == 201, n.text
+    return finding, n.json()["id"]
+
+
+def test_notice_pdf_names_the_registry_id(as_, enrolled: str) -> None:  # type: ignore[no-untyped-def]
+    _, notice = _notice(as_)
+    assert as_("maya").get(f"/detection/notices/{notice}").json()["document"]["B_individual"]["registry_id"] == enrolled
+    pdf = as_("maya").get(f"/detection/notices/{notice}/pdf")
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.content)).pages)
+    assert f"Registry id: {enrolled}" in text
+
+
+def test_notice_of_a_hidden_finding_is_not_found_by_its_own_id(as_, enrolled: str) -> None:  # type: ignore[no-untyped-def]
+    finding, notice = _notice(as_)
+    for url in (f"/detection/notices/{notice}", f"/detection/notices/{notice}/pdf"):
+        r = as_("lena").get(url)
+        assert r.status_code == 404
+        assert r.json()["error"] == f"notice {notice} not found"
+        assert finding not in r.text

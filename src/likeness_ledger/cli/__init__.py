@@ -52,7 +52,7 @@ def _root(
         typer.Option(envvar="LIKENESS_DATABASE_URL", help="SQLAlchemy URL; default SQLite in the data folder"),
     ] = None,
     actor: Annotated[str, typer.Option("--as", envvar="LIKENESS_AS", help="account name to act as")] = "admin",
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="show tracebacks")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", metavar="", help="show tracebacks")] = False,
 ) -> None:
     overrides: dict[str, Any] = {}
     if data_dir is not None:

@@ -24,7 +24,7 @@ def add(
     performer_id: Annotated[str | None, typer.Option(help="for role performer")] = None,
     representative_id: Annotated[str | None, typer.Option(help="for role representative")] = None,
     producer_id: Annotated[str | None, typer.Option(help="for role producer")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="")] = False,
 ) -> None:
     """Create an account (then `likeness token create NAME`)."""
     body = parse(
@@ -42,7 +42,7 @@ def add(
 
 
 @account_app.command("list")
-def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_(as_json: Annotated[bool, typer.Option("--json", metavar="")] = False) -> None:
     """List accounts."""
     principal = STATE.principal()
     with read_session() as session:

@@ -51,7 +51,7 @@ def upload(
     scan_session_id: Annotated[str | None, typer.Option(help="scan session that produced it")] = None,
     content_type: Annotated[str, typer.Option(help="MIME type")] = "application/octet-stream",
     description: Annotated[str | None, typer.Option(help="what the file is")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="", help="print JSON")] = False,
 ) -> None:
     """Encrypt a replica file into the vault and record it (idempotent for identical bytes)."""
     size = path.stat().st_size
@@ -88,7 +88,7 @@ def download(
     asset_id: Annotated[str, typer.Argument(help="asset id")],
     out: Annotated[Path, typer.Option("--out", "-o", help="file to write")],
     purpose: Annotated[str, typer.Option(help="why the bytes are needed (recorded)")],
-    force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
+    force: Annotated[bool, typer.Option(metavar="", help="overwrite an existing file")] = False,
 ) -> None:
     """Release a replica's bytes to a file; allowed only when the release policy allows."""
     if out.exists() and not force:
@@ -111,7 +111,9 @@ def download(
 
 
 @asset_app.command("show")
-def show(asset_id: Annotated[str, typer.Argument()], as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def show(
+    asset_id: Annotated[str, typer.Argument()], as_json: Annotated[bool, typer.Option("--json", metavar="")] = False
+) -> None:
     """Show one replica asset record."""
     aid = parse_uuid(asset_id, "ASSET_ID")
     principal = STATE.principal()
@@ -123,7 +125,7 @@ def show(asset_id: Annotated[str, typer.Argument()], as_json: Annotated[bool, ty
 @asset_app.command("list")
 def list_(
     performer_id: Annotated[str | None, typer.Option(help="only this performer's")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="")] = False,
     limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:
@@ -138,7 +140,7 @@ def list_(
 
 @asset_app.command("releases")
 def releases(
-    asset_id: Annotated[str, typer.Argument()], as_json: Annotated[bool, typer.Option("--json")] = False
+    asset_id: Annotated[str, typer.Argument()], as_json: Annotated[bool, typer.Option("--json", metavar="")] = False
 ) -> None:
     """Who received an asset's bytes, when and why."""
     aid = parse_uuid(asset_id, "ASSET_ID")

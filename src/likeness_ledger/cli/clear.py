@@ -35,12 +35,13 @@ def clear_command(
     ],
     as_json: Annotated[
         bool,
-        typer.Option("--json", help="Print the decision reports as JSON.", envvar="LIKENESS_JSON"),
+        typer.Option("--json", metavar="", help="Print the decision reports as JSON.", envvar="LIKENESS_JSON"),
     ] = False,
     unverified_rates: Annotated[
         bool,
         typer.Option(
             "--unverified-rates",
+            metavar="",
             help="Also use built-in scale rows RULES.md marks unverified or derived [U].",
             envvar="LIKENESS_RATES_INCLUDE_UNVERIFIED",
         ),

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -20,6 +20,9 @@ from likeness_ledger.config import Settings, load_settings
 from likeness_ledger.errors import InvalidInput
 from likeness_ledger.runtime import Runtime, open_runtime
 from likeness_ledger.schema_state import ensure_schema
+
+# A flag takes no value: the empty metavar keeps typer's help from showing "--json <bool>".
+JsonOpt = Annotated[bool, typer.Option("--json", metavar="", help="print JSON")]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -38,6 +41,7 @@ def progress_bar() -> Progress:
         console=err_console,
         transient=True,
     )
+
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -14,14 +14,13 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from likeness_ledger.cli.common import STATE, console, emit, parse, parse_uuid, read_session, write_session
+from likeness_ledger.cli.common import STATE, JsonOpt, console, emit, parse, parse_uuid, read_session, write_session
 from likeness_ledger.consent import schemas
 from likeness_ledger.consent import services as svc
 from likeness_ledger.consent.engine import DEFAULT_CASE_ID
 from likeness_ledger.errors import InvalidInput
 from likeness_ledger.vault import services as vault
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 LimitOpt = Annotated[int, typer.Option(min=1, max=500, help="items per page")]
 OffsetOpt = Annotated[int, typer.Option(min=0, help="items to skip")]
 UseOpt = Annotated[
@@ -104,10 +103,16 @@ def consent_add(
     use: UseOpt = None,
     replica_asset_id: Annotated[str | None, typer.Option(help="the replica (required for use)")] = None,
     specific: Annotated[
-        bool, typer.Option("--specific/--not-specific", help="finding: the uses are described reasonably specifically")
+        bool,
+        typer.Option(
+            "--specific/--not-specific", metavar="", help="finding: the uses are described reasonably specifically"
+        ),
     ] = True,
     separately_signed: Annotated[
-        bool, typer.Option("--separately-signed/--not-separately-signed", help="signed apart from standard terms")
+        bool,
+        typer.Option(
+            "--separately-signed/--not-separately-signed", metavar="", help="signed apart from standard terms"
+        ),
     ] = True,
     signed_by: Annotated[
         str | None, typer.Option(help="performer, authorized_representative or union (union/admin must say)")
@@ -293,7 +298,7 @@ def request_approve(
     expires_on: Annotated[str | None, typer.Option(help="an earlier end than asked")] = None,
     signed_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD, default today")] = None,
     specific: Annotated[
-        bool, typer.Option("--specific/--not-specific", help="finding: the uses are described specifically")
+        bool, typer.Option("--specific/--not-specific", metavar="", help="finding: the uses are described specifically")
     ] = True,
     representation: Annotated[str, typer.Option(help="union, counsel or none")] = "none",
     note: Annotated[str | None, typer.Option(help="a note")] = None,
@@ -385,6 +390,7 @@ def clearance_check(
         bool,
         typer.Option(
             "--replaces-in-person-work/--does-not-replace-in-person-work",
+            metavar="",
             help="the replica does work the performer would otherwise do in person",
         ),
     ] = True,

@@ -18,7 +18,7 @@ db_app = typer.Typer(help="Database schema: upgrade, check, current revision.", 
 
 
 def init(
-    as_json: Annotated[bool, typer.Option("--json", help="print the admin token as JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="", help="print the admin token as JSON")] = False,
 ) -> None:
     """Create the data folder, keys (0600) and database, and an admin account; print its token once."""
     settings = STATE.settings
@@ -38,7 +38,7 @@ def init(
 
 
 def demo(
-    as_json: Annotated[bool, typer.Option("--json", help="print the tokens as JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="", help="print the tokens as JSON")] = False,
 ) -> None:
     """Seed a small demo world (union, two producers, five performers) and print a token per account."""
     rt = STATE.runtime()

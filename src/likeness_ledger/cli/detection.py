@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import mimetypes
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -11,8 +12,11 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from likeness_ledger.accounts.models import Role
+from likeness_ledger.accounts.services import Principal
 from likeness_ledger.cli.common import (
     STATE,
+    JsonOpt,
     console,
     emit,
     err_console,
@@ -21,11 +25,11 @@ from likeness_ledger.cli.common import (
     progress_bar,
     read_session,
 )
-from likeness_ledger.db import set_actor
-from likeness_ledger.detection import notices, services
+from likeness_ledger.db import Database, set_actor
+from likeness_ledger.detection import media, notices, services
 from likeness_ledger.detection import schemas as ds
-from likeness_ledger.detection.models import FindingStatus
-from likeness_ledger.errors import InvalidInput
+from likeness_ledger.detection.models import FindingStatus, MediaKind, ReferenceSource
+from likeness_ledger.errors import Error, InvalidInput
 from likeness_ledger.registry import schemas as registry_schemas
 from likeness_ledger.registry import services as registry
 from likeness_ledger.registry.models import Performer, PerformerCategory
@@ -34,25 +38,27 @@ detection_app = typer.Typer(help="Detection: enrolled references, findings and t
 
 REFERENCE_COLS = ("id", "performer_id", "modality", "source", "source_name", "created_at")
 FINDING_COLS = ("id", "performer_id", "media", "location", "score", "status", "sightings", "staydown_of")
-MEDIA_SUFFIXES = {
-    ".jpg",
-    ".jpeg",
-    ".png",
-    ".webp",
-    ".mp4",
-    ".mov",
-    ".mkv",
-    ".webm",
-    ".avi",
-    ".m4v",
-    ".wav",
-    ".flac",
-    ".mp3",
-    ".m4a",
-    ".ogg",
-    ".opus",
-    ".aac",
-}
+NOT_REFERENCE_MEDIA = "not a supported image or audio file"
+
+
+def _media_kind(path: Path) -> MediaKind | None:
+    """The kind the scanner would read ``path`` as (it decides from the content), or None."""
+    try:
+        return media.sniff(path)
+    except (media.MediaError, OSError):
+        return None
+
+
+def _looks_like_media(path: Path) -> bool:
+    """Whether a folder's file is meant for the scanner: its content reads as media, or its name says so.
+
+    A file named as media that does not read as such is kept, so the scan reports it as broken
+    instead of leaving it out without a word.
+    """
+    guessed, _ = mimetypes.guess_type(path.name)
+    if guessed is not None and guessed.split("/", 1)[0] in ("image", "video", "audio"):
+        return True
+    return _media_kind(path) is not None
 
 
 def _reference_files(entry: Path) -> list[Path]:
@@ -61,34 +67,70 @@ def _reference_files(entry: Path) -> list[Path]:
     return [entry]
 
 
+def _reference_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be a reference before any model runs (None: try to embed it)."""
+    try:
+        if path.stat().st_size == 0:
+            return None  # embed_reference names it: "empty file (0 bytes)"
+    except OSError as exc:
+        return f"cannot read the file ({exc.strerror or exc})"
+    if _media_kind(path) is None:
+        return NOT_REFERENCE_MEDIA
+    return None
+
+
+def _usage_problem(
+    folder: Path | None, performer_id: str | None, asset_id: str | None, files: list[Path] | None
+) -> str | None:
+    given = [
+        name
+        for name, value in (("--folder", folder), ("--performer-id", performer_id), ("--asset-id", asset_id))
+        if value is not None
+    ]
+    if len(given) > 1:
+        return f"{' and '.join(given)}: give only one of them"
+    if files and performer_id is None:
+        return "FILES: reference files need --performer-id ID (or enrol a folder with --folder DIR, without FILES)"
+    if not given:
+        return "give --folder DIR, --performer-id ID with FILES, or --asset-id ID"
+    return None
+
+
 def enroll(
     folder: Annotated[
         Path | None, typer.Option(help="DIR/<ref>/... or DIR/<ref>.<ext>; <ref> = union member id")
     ] = None,
-    create: Annotated[bool, typer.Option("--create", help="register performers that do not exist yet")] = False,
+    create: Annotated[
+        bool, typer.Option("--create", help="register performers that do not exist yet", metavar="")
+    ] = False,
     performer_id: Annotated[str | None, typer.Option(help="enrol FILES for this performer")] = None,
     asset_id: Annotated[str | None, typer.Option(help="enrol a replica asset from the vault")] = None,
     files: Annotated[
         list[Path] | None, typer.Argument(help="reference photos or recordings (with --performer-id)")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Enrol performers' reference faces (and voices) for detection."""
-    chosen = sum(x is not None for x in (folder, performer_id, asset_id))
-    if chosen != 1:
-        raise InvalidInput("--folder: give exactly one of --folder, --performer-id (with files) or --asset-id")
-    rt = STATE.runtime()
-    principal = STATE.principal()
+    """Enrol performers' reference faces (and voices) for detection.
+
+    With --create, a performer is registered only together with at least one reference from its
+    files (one transaction): files without a usable face or voice never leave a performer behind.
+    """
+    problem = _usage_problem(folder, performer_id, asset_id, files)
+    if problem is not None:
+        raise InvalidInput(problem)
     if asset_id is not None:
-        asset_ref, _ = services.enrol_asset(rt.db, rt.store, principal, parse_uuid(asset_id, "--asset-id"))
+        if files:
+            raise InvalidInput("FILES: --asset-id enrols a vault asset; give no files with it")
+        rt = STATE.runtime()
+        asset_ref, _ = services.enrol_asset(rt.db, rt.store, STATE.principal(), parse_uuid(asset_id, "--asset-id"))
         emit(ds.ReferenceOut.model_validate(asset_ref), as_json=as_json, columns=REFERENCE_COLS)
         return
-    jobs: list[tuple[str, Path]] = []
+    groups: dict[str, list[Path]] = {}
     if performer_id is not None:
         given = parse_uuid(performer_id, "--performer-id")
         if not files:
             raise InvalidInput("FILES: give at least one reference file with --performer-id")
-        jobs = [(str(given), f) for f in files]
+        groups[str(given)] = list(files)
     else:
         assert folder is not None
         if not folder.is_dir():
@@ -97,90 +139,194 @@ def enroll(
             if entry.name.startswith("."):
                 continue
             union_id = entry.name if entry.is_dir() else entry.stem
-            jobs.extend([(f"ref:{union_id}", f) for f in _reference_files(entry)])
-    performer_of: dict[str, uuid.UUID] = {}
-    outcomes: list[dict[str, object]] = []
-    with progress_bar() as progress:
-        task = progress.add_task("enrolling", total=len(jobs))
-        for key, path in jobs:
-            progress.update(task, description=f"enrolling {path.name}")
-            try:
-                pid = performer_of.get(key)
-                if pid is None:
-                    pid = performer_of[key] = _resolve(key, create=create)
-                ref_row, created = services.enrol_upload(rt.db, principal, pid, path.read_bytes(), path.name)
-                outcomes.append(
-                    {
-                        "file": str(path),
-                        "performer_id": str(pid),
-                        "reference_id": str(ref_row.id),
-                        "status": "enrolled" if created else "already enrolled",
-                    }
-                )
-            except InvalidInput as exc:
-                outcomes.append({"file": str(path), "status": "error", "error": exc.message})
-            except OSError as exc:
-                outcomes.append({"file": str(path), "status": "error", "error": str(exc)})
-            progress.advance(task)
+            groups.setdefault(f"ref:{union_id}", []).extend(_reference_files(entry))
+        if not any(_looks_like_media(f) for paths in groups.values() for f in paths):
+            raise InvalidInput(f"--folder: no image or audio files in {folder}")
+    outcomes = _enrol_groups(groups, create=create)
+    rows = [o for _, o in sorted(outcomes, key=lambda numbered: numbered[0])]
     if as_json:
-        typer.echo(json.dumps(outcomes, indent=2))
+        typer.echo(json.dumps(rows, indent=2))
     else:
         table = Table(title="enrolment")
         for col in ("file", "performer_id", "status", "error"):
             table.add_column(col)
-        for o in outcomes:
+        for o in rows:
             table.add_row(*[str(o.get(c, "")) for c in ("file", "performer_id", "status", "error")])
         console.print(table)
-    if any(o["status"] == "error" for o in outcomes):
+    if any(o["status"] == "error" for o in rows):
         raise typer.Exit(1)
 
 
-def _resolve(key: str, *, create: bool) -> uuid.UUID:
-    """Performer id for ``ref:<union id>`` (creating it with --create) or a plain id."""
+def _enrol_groups(groups: dict[str, list[Path]], *, create: bool) -> list[tuple[int, dict[str, object]]]:
+    """Enrol each group's files for its performer; outcomes numbered in the order files were given."""
+    rt = STATE.runtime()
+    principal = STATE.principal()
+    outcomes: list[tuple[int, dict[str, object]]] = []
+    numbered: dict[str, list[tuple[int, Path]]] = {}
+    count = 0
+    for key, paths in groups.items():
+        numbered[key] = [(count + i, p) for i, p in enumerate(paths)]
+        count += len(paths)
+
+    def fail(n: int, path: Path, message: str) -> None:
+        outcomes.append((n, {"file": str(path), "status": "error", "error": message}))
+
+    with progress_bar() as progress:
+        task = progress.add_task("enrolling", total=count)
+        for key, items in numbered.items():
+            try:
+                pid = _existing_performer(key)
+                if pid is None and create:  # refused before any model runs
+                    principal.require(Role.UNION, Role.ADMIN, action="create performer")
+            except Error as exc:
+                for n, path in items:
+                    fail(n, path, exc.message)
+                progress.advance(task, len(items))
+                continue
+            if pid is None and not create:
+                ref = key.removeprefix("ref:")
+                for n, path in items:
+                    fail(n, path, f"{ref}: no performer with this union member id (use --create to add one)")
+                progress.advance(task, len(items))
+                continue
+            embedded: list[tuple[int, Path, services.Embedded]] = []
+            for n, path in items:
+                progress.update(task, description=f"enrolling {path.name}")
+                problem = _reference_problem(path)
+                if problem is not None:
+                    fail(n, path, f"{path.name}: {problem}")
+                elif pid is not None:
+                    _enrol_one(rt.db, principal, pid, n, path, outcomes)
+                else:
+                    try:
+                        embedded.append((n, path, services.embed_reference(path.read_bytes(), path.name)))
+                    except Error as exc:
+                        fail(n, path, exc.message)
+                    except OSError as exc:
+                        fail(n, path, f"{path.name}: cannot read the file ({exc.strerror or exc})")
+                progress.advance(task)
+            if embedded:
+                _create_with_references(rt.db, principal, key.removeprefix("ref:"), embedded, outcomes)
+    return outcomes
+
+
+def _enrol_one(
+    db: Database,
+    principal: Principal,
+    pid: uuid.UUID,
+    n: int,
+    path: Path,
+    outcomes: list[tuple[int, dict[str, object]]],
+) -> None:
+    try:
+        ref_row, created = services.enrol_upload(db, principal, pid, path.read_bytes(), path.name)
+    except Error as exc:
+        outcomes.append((n, {"file": str(path), "status": "error", "error": exc.message}))
+        return
+    except OSError as exc:
+        outcomes.append(
+            (
+                n,
+                {
+                    "file": str(path),
+                    "status": "error",
+                    "error": f"{path.name}: cannot read the file ({exc.strerror or exc})",
+                },
+            )
+        )
+        return
+    outcomes.append(
+        (
+            n,
+            {
+                "file": str(path),
+                "performer_id": str(pid),
+                "reference_id": str(ref_row.id),
+                "status": "enrolled" if created else "already enrolled",
+            },
+        )
+    )
+
+
+def _existing_performer(key: str) -> uuid.UUID | None:
+    """Performer id for ``ref:<union id>`` (None: not registered) or a plain id."""
     if not key.startswith("ref:"):
         return parse_uuid(key, "--performer-id")
-    ref = key[4:]
     with read_session() as session:
-        found = session.scalar(select(Performer.id).where(Performer.union_member_id == ref))
-    if found is not None:
-        return uuid.UUID(str(found))
-    if not create:
-        raise InvalidInput(f"{ref}: no performer with this union member id (use --create to add one)")
-    data = parse(
-        registry_schemas.PerformerIn, legal_name=ref, category=PerformerCategory.PRINCIPAL.value, union_member_id=ref
-    )
-    principal = STATE.principal()
-    with STATE.runtime().db.write() as session:
-        set_actor(session, principal.name)
-        return registry.create_performer(session, principal, data).id
+        found = session.scalar(select(Performer.id).where(Performer.union_member_id == key[4:]))
+    return None if found is None else uuid.UUID(str(found))
 
 
-def _scan_targets(paths: list[Path]) -> list[tuple[Path, str]]:
+def _create_with_references(
+    db: Database,
+    principal: Principal,
+    ref: str,
+    embedded: list[tuple[int, Path, services.Embedded]],
+    outcomes: list[tuple[int, dict[str, object]]],
+) -> None:
+    """Register the performer and store its references in one transaction (all or nothing)."""
+    rows: list[tuple[int, dict[str, object]]] = []
+    try:
+        data = parse(
+            registry_schemas.PerformerIn,
+            legal_name=ref,
+            category=PerformerCategory.PRINCIPAL.value,
+            union_member_id=ref,
+        )
+        with db.write() as session:
+            set_actor(session, principal.name)
+            pid = registry.create_performer(session, principal, data).id
+            for n, path, e in embedded:
+                row, created = services.add_reference(
+                    session, principal, pid, e, source=ReferenceSource.UPLOAD, source_name=path.name
+                )
+                status = "enrolled" if created else "already enrolled"
+                rows.append(
+                    (n, {"file": str(path), "performer_id": str(pid), "reference_id": str(row.id), "status": status})
+                )
+    except Error as exc:
+        outcomes.extend((n, {"file": str(path), "status": "error", "error": exc.message}) for n, path, _ in embedded)
+        return
+    outcomes.extend(rows)
+
+
+def _scan_targets(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[Path]]:
+    """Files to scan (folders expanded to the files the scanner reads) and the folder files left out."""
     out: list[tuple[Path, str]] = []
+    skipped: list[Path] = []
     for p in paths:
         if p.is_dir():
-            out.extend((f, str(f)) for f in sorted(p.rglob("*")) if f.is_file() and f.suffix.lower() in MEDIA_SUFFIXES)
+            for f in sorted(p.rglob("*")):
+                if not f.is_file() or f.name.startswith("."):
+                    continue
+                if _looks_like_media(f):
+                    out.append((f, str(f)))
+                else:
+                    skipped.append(f)
         else:
             out.append((p, str(p)))
-    return out
+    return out, skipped
 
 
 def scan(
     paths: Annotated[list[Path], typer.Argument(help="images, videos, audio files or folders of them")],
-    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list, one object per file")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print a JSON list, one object per file", metavar="")] = False,
     engine: Annotated[
         str, typer.Option(help="local, or ray: files in parallel on a local Ray cluster (needs the ray extra)")
     ] = "local",
     all_frames: Annotated[
-        bool, typer.Option("--all-frames", help="analyse every video frame, not scene changes")
+        bool, typer.Option("--all-frames", help="analyse every video frame, not scene changes", metavar="")
     ] = False,
 ) -> None:
     """Find enrolled performers in media; report cleared, unauthorized or no match per file."""
     if engine not in ("local", "ray"):
         raise InvalidInput(f"--engine: {engine!r} is not an engine (local or ray)")
-    targets = _scan_targets(paths)
+    targets, skipped = _scan_targets(paths)
     if not targets:
-        raise InvalidInput("PATHS: no media files found")
+        raise InvalidInput("PATHS: no image, video or audio files found")
+    if skipped:
+        names = ", ".join(str(f) for f in skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+        err_console.print(f"note: skipped {len(skipped)} file(s) that are not image, video or audio: {names}")
     rt = STATE.runtime()
     principal = STATE.principal()
     with progress_bar() as progress:
@@ -235,7 +381,7 @@ def references(
     performer_id: Annotated[str | None, typer.Option(help="only this performer")] = None,
     limit: int = 100,
     offset: int = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """List enrolled references."""
     pid = parse_uuid(performer_id, "--performer-id") if performer_id else None
@@ -247,7 +393,7 @@ def references(
 @detection_app.command("reembed")
 def reembed(
     performer_id: Annotated[str | None, typer.Option(help="only this performer's references")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Enrol again the references made with an earlier model, which scans leave out.
 
@@ -291,7 +437,7 @@ def findings(
     status: Annotated[str | None, typer.Option(help="open, notice_sent, removed, counter_noticed, restored")] = None,
     limit: int = 100,
     offset: int = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """List findings (unauthorized uses) the acting account may see."""
     pid = parse_uuid(performer_id, "--performer-id") if performer_id else None
@@ -307,7 +453,7 @@ def findings(
 def finding_status(
     finding_id: Annotated[str, typer.Argument()],
     status: Annotated[str, typer.Option(help="notice_sent, removed, counter_noticed or restored")],
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Record a takedown step for a finding."""
     fid = parse_uuid(finding_id, "FINDING_ID")
@@ -331,7 +477,7 @@ def notice(
     recipient: Annotated[str | None, typer.Option(help="platform or designated agent")] = None,
     material_url: Annotated[str | None, typer.Option(help="URL where the material is (C, G)")] = None,
     pdf: Annotated[Path | None, typer.Option(help="also write the notice as a PDF here")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="print the notice JSON")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the notice JSON", metavar="")] = False,
 ) -> None:
     """Draft a takedown notice from a finding (NO FAKES draft fields A-G), as JSON and PDF."""
     fid = parse_uuid(finding_id, "FINDING_ID")
@@ -348,6 +494,12 @@ def notice(
     with STATE.runtime().db.write() as session:
         row = notices.build_notice(session, STATE.principal(), fid, **body.model_dump())
         out = ds.NoticeOut.model_validate(row)
+    location = out.document["C_material"]["location"]
+    if not notices.is_link(location):
+        err_console.print(
+            f"warning: (C) gives the material's location as {location!r}, a local path the recipient cannot "
+            "open; give the public URL with --material-url"
+        )
     if pdf is not None:
         pdf.write_bytes(notices.render_pdf(out.document))
         err_console.print(f"wrote {pdf}")

@@ -78,9 +78,12 @@ def import_command(
 @odrl_app.command("evaluate")
 def evaluate_command(
     suite: Annotated[Path, typer.Argument(help="A test suite folder (test_cases/, policies/, requests/, sotw/).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.", envvar="LIKENESS_JSON")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print the results as JSON.", envvar="LIKENESS_JSON")
+    ] = False,
     reports: Annotated[
-        bool, typer.Option("--reports", help="With --json, include our full compliance report for each case.")
+        bool,
+        typer.Option("--reports", metavar="", help="With --json, include our full compliance report for each case."),
     ] = False,
 ) -> None:
     """Run every case of an ODRL test suite and say whether our reports agree with the expected ones."""

@@ -8,11 +8,10 @@ from typing import Annotated, Any
 import typer
 from pydantic import BaseModel
 
-from likeness_ledger.cli.common import STATE, emit, parse, parse_uuid, read_session, write_session
+from likeness_ledger.cli.common import STATE, JsonOpt, emit, parse, parse_uuid, read_session, write_session
 from likeness_ledger.registry import schemas
 from likeness_ledger.registry import services as svc
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 LimitOpt = Annotated[int, typer.Option(min=1, max=500, help="items per page")]
 OffsetOpt = Annotated[int, typer.Option(min=0, help="items to skip")]
 
@@ -227,7 +226,9 @@ def scan_add(
     scheduled_at: Annotated[str, typer.Option(help="ISO time with offset, e.g. 2026-09-08T09:00:00Z")],
     engaged_at: Annotated[str | None, typer.Option(help="when the performer was engaged")] = None,
     notice_sent_at: Annotated[str | None, typer.Option(help="when notice of the scan was sent")] = None,
-    scan_only_call: Annotated[bool, typer.Option(help="the performer is called in only for the scan")] = False,
+    scan_only_call: Annotated[
+        bool, typer.Option(metavar="", help="the performer is called in only for the scan")
+    ] = False,
     operator: Annotated[str | None, typer.Option(help="who runs the capture")] = None,
     as_json: JsonOpt = False,
 ) -> None:

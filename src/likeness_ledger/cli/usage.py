@@ -19,7 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import func, select
 
 from likeness_ledger.accounts.models import Role
-from likeness_ledger.cli.common import STATE, emit, err_console, parse, parse_uuid, read_session, write_session
+from likeness_ledger.cli.common import STATE, JsonOpt, emit, err_console, parse, parse_uuid, read_session, write_session
 from likeness_ledger.compensation.rates import RateTable
 from likeness_ledger.errors import InvalidInput, NotFound
 from likeness_ledger.registry.models import Performer
@@ -28,7 +28,6 @@ from likeness_ledger.usage import obligations as obl
 from likeness_ledger.usage import payments as pay
 from likeness_ledger.usage.models import ObligationKind, ReportStatus
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 LimitOpt = Annotated[int, typer.Option(min=1, max=500, help="items per page")]
 OffsetOpt = Annotated[int, typer.Option(min=0, help="items to skip")]
 
@@ -85,7 +84,7 @@ def usage_report(
     output: Annotated[list[str] | None, typer.Option(help="SHA-256 of an output file (repeatable)")] = None,
     supersedes: Annotated[str | None, typer.Option(help="id of the report this one amends")] = None,
     not_replacing: Annotated[
-        bool, typer.Option("--not-replacing", help="the replica does not replace in-person work")
+        bool, typer.Option("--not-replacing", metavar="", help="the replica does not replace in-person work")
     ] = False,
     file: Annotated[
         Path | None, typer.Option("--file", help="read the report from a JSON file (options override)")
@@ -134,7 +133,7 @@ def usage_list(
     status: Annotated[str | None, typer.Option(help="cleared or violation")] = None,
     performer: Annotated[str | None, typer.Option("--performer-id", help="performer id")] = None,
     production: Annotated[str | None, typer.Option("--production-id", help="production id")] = None,
-    current: Annotated[bool, typer.Option("--current", help="leave out superseded reports")] = False,
+    current: Annotated[bool, typer.Option("--current", metavar="", help="leave out superseded reports")] = False,
     as_json: JsonOpt = False,
     limit: LimitOpt = 50,
     offset: OffsetOpt = 0,
@@ -191,9 +190,11 @@ def obligations_list(
     producer: Annotated[str | None, typer.Option("--producer-id", help="producer id")] = None,
     production: Annotated[str | None, typer.Option("--production-id", help="production id")] = None,
     kind: Annotated[str | None, typer.Option(help="usage, scan_only_call, adjustment or reversal")] = None,
-    overdue: Annotated[bool, typer.Option("--overdue", help="only overdue obligations")] = False,
-    residuals: Annotated[bool, typer.Option("--residuals", help="only lines that also owe residuals")] = False,
-    pending: Annotated[bool, typer.Option("--pending-rate", help="only lines waiting for a rate")] = False,
+    overdue: Annotated[bool, typer.Option("--overdue", metavar="", help="only overdue obligations")] = False,
+    residuals: Annotated[
+        bool, typer.Option("--residuals", metavar="", help="only lines that also owe residuals")
+    ] = False,
+    pending: Annotated[bool, typer.Option("--pending-rate", metavar="", help="only lines waiting for a rate")] = False,
     as_of: Annotated[str | None, typer.Option(help="judge overdue on this day (YYYY-MM-DD)")] = None,
     as_json: JsonOpt = False,
     limit: LimitOpt = 50,
@@ -269,7 +270,9 @@ def obligations_adjust(
 @obligations_app.command("scan")
 def obligations_scan(
     scan_id: Annotated[str | None, typer.Argument(help="scan session id (omit with --all)")] = None,
-    all_: Annotated[bool, typer.Option("--all", help="every completed scan-only call still without one")] = False,
+    all_: Annotated[
+        bool, typer.Option("--all", metavar="", help="every completed scan-only call still without one")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Record the paid day owed for completed scan-only calls."""
@@ -389,7 +392,7 @@ def _performer_id(session: Any, value: str) -> uuid.UUID:
 def statement_command(
     subject: Annotated[str, typer.Argument(help="performer id or union member id (a production id with --production)")],
     period: Annotated[str, typer.Option(help="YYYY, YYYY-Qn or YYYY-MM")],
-    production: Annotated[bool, typer.Option("--production", help="SUBJECT is a production")] = False,
+    production: Annotated[bool, typer.Option("--production", metavar="", help="SUBJECT is a production")] = False,
     pdf: Annotated[Path | None, typer.Option(help="write the PDF statement here")] = None,
     csv: Annotated[Path | None, typer.Option(help="write the CSV statement here")] = None,
     as_json: JsonOpt = False,

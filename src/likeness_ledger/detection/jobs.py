@@ -12,7 +12,7 @@ from pathlib import Path
 
 from likeness_ledger.accounts.services import Principal
 from likeness_ledger.db import Database, utcnow
-from likeness_ledger.detection import services
+from likeness_ledger.detection import schemas, services
 from likeness_ledger.detection.models import JobStatus, ScanJob
 from likeness_ledger.errors import NotFound
 
@@ -50,7 +50,10 @@ def run(db: Database, principal: Principal, job_id: uuid.UUID, keys_dir: Path | 
         path, name = Path(job.spool_path), job.filename
     try:
         results = services.scan_files(db, principal, [(path, name)], all_frames=all_frames, keys_dir=keys_dir)
-        status, result, error = JobStatus.DONE, [r.to_json() for r in results], None
+        # The same per-file report as a direct scan (findings, cleared_by, staydown_of): a job's result
+        # leads on to its findings and their notices.
+        result = [schemas.ScanOut.of(r).model_dump(mode="json") for r in results]
+        status, error = JobStatus.DONE, None
     except Exception as exc:
         status, result, error = JobStatus.FAILED, None, f"{exc.__class__.__name__}: {exc}"
     finally:

@@ -40,7 +40,8 @@ class Capacity(enum.Enum):
     ELIGIBLE_PLAINTIFF = "eligible_plaintiff"
 
 
-def _is_link(location: str) -> bool:
+def is_link(location: str) -> bool:
+    """Whether a material location is a web address (else a local path or label)."""
     return location.startswith(("http://", "https://"))
 
 
@@ -109,7 +110,7 @@ def build_notice(
             f"Under penalty of perjury, I, {signer_name}, am authorized to act on behalf of the right holder "
             f"of {who}'s voice and visual likeness."
         ),
-        "G_link": {"url": location} if _is_link(location) else None,
+        "G_link": {"url": location} if is_link(location) else None,
     }
     notice = Notice(finding_id=finding.id, document=document, created_by=principal.account_id)
     session.add(notice)
@@ -122,7 +123,11 @@ def get_notice(session: Session, principal: Principal, notice_id: uuid.UUID) -> 
     notice = session.get(Notice, notice_id)
     if notice is None:
         raise NotFound(f"notice {notice_id} not found")
-    services.get_finding(session, principal, notice.finding_id)
+    try:
+        services.get_finding(session, principal, notice.finding_id)
+    except NotFound:
+        # Answered as the notice, so the finding's id is not revealed to someone who may not see it.
+        raise NotFound(f"notice {notice_id} not found") from None
     return notice
 
 
@@ -151,6 +156,8 @@ def render_pdf(document: dict[str, Any]) -> bytes:
     para(f"{b['legal_name']}" + (f" (professionally {b['professional_name']})" if b["professional_name"] else ""))
     if b["union_member_id"]:
         para(f"Union member id: {b['union_member_id']}")
+    if b.get("registry_id"):
+        para(f"Registry id: {b['registry_id']}")
     c = document["C_material"]
     para("(C) Material", head)
     para(c["description"])

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
 from likeness_ledger.detection.models import FindingStatus, MediaKind, Modality, ReferenceSource
 from likeness_ledger.detection.notices import Capacity
 from likeness_ledger.schemas import Name, Output, StrictInput
+
+if TYPE_CHECKING:
+    from likeness_ledger.detection.services import ScanResult
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -81,6 +84,16 @@ class ScanOut(Output):
     findings: list[uuid.UUID] = Field(default_factory=list)
     staydown_of: uuid.UUID | None = Field(default=None, description="earlier finding this re-upload matches (PDQ)")
 
+    @classmethod
+    def of(cls, result: ScanResult) -> ScanOut:
+        """The report of one scanned file, as a direct scan and a background job both give it."""
+        return cls(
+            **result.to_json(),
+            cleared_by=result.cleared_by,
+            findings=result.findings,
+            staydown_of=result.staydown_of,
+        )
+
 
 class ScanAssetIn(StrictInput):
     """Scan a stored replica asset."""
@@ -148,7 +161,7 @@ class JobOut(Output):
     id: uuid.UUID
     status: str
     filename: str
-    result: list[dict[str, Any]] | None
+    result: list[ScanOut] | None = Field(description="when done: one report per file, as POST /detection/scan gives")
     error: str | None
     created_at: datetime
     finished_at: datetime | None

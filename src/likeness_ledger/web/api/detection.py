@@ -13,10 +13,11 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from likeness_ledger.detection import jobs, notices, services
 from likeness_ledger.detection import schemas as ds
 from likeness_ledger.detection.models import FindingStatus
-from likeness_ledger.errors import PayloadTooLarge
+from likeness_ledger.errors import InvalidInput, PayloadTooLarge
 from likeness_ledger.schemas import Page, page_of
 from likeness_ledger.web.api import ERROR_RESPONSES
 from likeness_ledger.web.deps import CurrentPrincipal, Paging, ReadSession, State
+from likeness_ledger.web.errors import ErrorBody
 
 router = APIRouter(prefix="/detection", responses=ERROR_RESPONSES, tags=["detection"])
 
@@ -26,13 +27,33 @@ _BINARY_BODY: dict[str, Any] = {
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
+_RAW_BODY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    415: {"model": ErrorBody, "description": "A form upload (multipart/form-data): send the file as the raw body"}
+}
 # A reference is a portrait or a short recording; it is decoded in memory, so it is kept small.
 REFERENCE_MAX_BYTES = 64 * 1024 * 1024
 FileName = Annotated[str, Query(min_length=1, max_length=300, description="the file's name, for reports")]
 
 
+class UnsupportedMediaType(InvalidInput):
+    """The body is not in a form the endpoint reads."""
+
+    http_status = 415
+
+
+def _require_raw_body(request: Request) -> None:
+    """Refuse a form upload: its body is the form's encoding around the file, not the file itself."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";", 1)[0].strip().lower().startswith("multipart/"):
+        raise UnsupportedMediaType(
+            "body: send the file itself as the request body (Content-Type: application/octet-stream, "
+            "e.g. curl --data-binary @FILE), not as a multipart/form-data form upload (curl -F)"
+        )
+
+
 async def _spool(request: Request, folder: FsPath, name: str, limit: int) -> FsPath:
     """Write the raw body to a file in ``folder``, refusing more than ``limit`` bytes."""
+    _require_raw_body(request)
     safe = FsPath(name).name or "upload"
     handle = tempfile.NamedTemporaryFile(dir=folder, prefix="scan-", suffix=FsPath(safe).suffix[:16], delete=False)  # noqa: SIM115
     path = FsPath(handle.name)
@@ -49,18 +70,13 @@ async def _spool(request: Request, folder: FsPath, name: str, limit: int) -> FsP
 
 
 def _scan_out(result: services.ScanResult) -> ds.ScanOut:
-    return ds.ScanOut(
-        **result.to_json(),
-        cleared_by=result.cleared_by,
-        findings=result.findings,
-        staydown_of=result.staydown_of,
-    )
+    return ds.ScanOut.of(result)
 
 
 # --- enrolment ---------------------------------------------------------------------------------
 
 
-@router.post("/references", status_code=201, openapi_extra=_BINARY_BODY)
+@router.post("/references", status_code=201, openapi_extra=_BINARY_BODY, responses=_RAW_BODY_RESPONSES)
 async def enrol_upload(
     request: Request,
     response: Response,
@@ -131,7 +147,7 @@ def withdraw(
 # --- scanning ----------------------------------------------------------------------------------
 
 
-@router.post("/scan", openapi_extra=_BINARY_BODY)
+@router.post("/scan", openapi_extra=_BINARY_BODY, responses=_RAW_BODY_RESPONSES)
 async def scan_upload(
     request: Request,
     state: State,
@@ -159,7 +175,7 @@ def scan_asset(state: State, principal: CurrentPrincipal, body: ds.ScanAssetIn) 
     return _scan_out(result)
 
 
-@router.post("/jobs", status_code=202, openapi_extra=_BINARY_BODY)
+@router.post("/jobs", status_code=202, openapi_extra=_BINARY_BODY, responses=_RAW_BODY_RESPONSES)
 async def submit_job(
     request: Request, state: State, principal: CurrentPrincipal, filename: FileName, all_frames: bool = False
 ) -> ds.JobOut:
@@ -186,7 +202,7 @@ def get_job(state: State, principal: CurrentPrincipal, job_id: Annotated[uuid.UU
         id=job.id,
         status=job.status.value,
         filename=job.filename,
-        result=job.result,
+        result=None if job.result is None else [ds.ScanOut.model_validate(r) for r in job.result],
         error=job.error,
         created_at=job.created_at,
         finished_at=job.finished_at,
