@@ -63,7 +63,18 @@ class TestCli:
         assert "not found" in result.stderr
         result = cli("performer", "show", "nope")
         assert result.exit_code == 2
-        assert "not a valid id" in result.stderr
+        assert "'nope' is neither a performer id nor a known union member id" in result.stderr
+
+    def test_a_performer_can_be_named_by_union_member_id(self, cli, world) -> None:
+        maya = jrun(cli, "performer", "list", actor="maya")[0]
+        assert maya["union_member_id"] == "SAG-100201"
+        assert jrun(cli, "performer", "show", "sag-100201")["id"] == maya["id"]
+        assets = jrun(cli, "asset", "list", "--performer-id", "SAG-100201", actor="maya")
+        assert assets and {a["performer_id"] for a in assets} == {maya["id"]}
+        # Another performer's union member id does not resolve for Maya: no registry id leaks out.
+        other = cli("consent", "list", "--performer-id", "SAG-100203", actor="maya")
+        assert other.exit_code == 2
+        assert "'SAG-100203' is neither a performer id nor a known union member id" in other.stderr
 
     def test_acting_as_a_performer_limits_what_is_listed(self, cli, world) -> None:
         names = [p["legal_name"] for p in jrun(cli, "performer", "list", actor="maya")]

@@ -137,6 +137,9 @@ def test_form_uploads_are_refused_with_the_error_shape(as_, enrolled: str) -> No
         body = r.json()
         assert body["ok"] is False and body["status"] == 415
         assert "multipart/form-data" in body["error"] and "request body" in body["error"]
+        # curl -d @FILE: a form-encoded body, whose line breaks curl has already stripped.
+        r = maya.post(url, content=b"\xff\xd8\xff", headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 415 and "application/octet-stream" in r.json()["error"], (url, r.text)
     assert maya.get("/detection/references").json()["total"] == 1  # the form upload enrolled nothing
 
 

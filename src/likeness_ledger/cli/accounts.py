@@ -9,7 +9,16 @@ import typer
 from likeness_ledger.accounts import services as svc
 from likeness_ledger.accounts.models import Role
 from likeness_ledger.accounts.schemas import AccountIn, AccountOut, TokenOut
-from likeness_ledger.cli.common import STATE, console, emit, parse, parse_uuid, read_session, write_session
+from likeness_ledger.cli.common import (
+    STATE,
+    console,
+    emit,
+    parse,
+    parse_performer,
+    parse_uuid,
+    read_session,
+    write_session,
+)
 
 account_app = typer.Typer(help="Accounts (admin).", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -31,7 +40,7 @@ def add(
         AccountIn,
         name=name,
         role=role,
-        performer_id=performer_id,
+        performer_id=parse_performer(performer_id, "--performer-id") if performer_id else None,
         representative_id=representative_id,
         producer_id=producer_id,
     )

@@ -10,7 +10,16 @@ from typing import Annotated, BinaryIO
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-from likeness_ledger.cli.common import STATE, console, emit, err_console, parse, parse_uuid, read_session
+from likeness_ledger.cli.common import (
+    STATE,
+    console,
+    emit,
+    err_console,
+    parse,
+    parse_performer,
+    parse_uuid,
+    read_session,
+)
 from likeness_ledger.errors import InvalidInput
 from likeness_ledger.registry import schemas
 from likeness_ledger.registry import services as registry
@@ -57,7 +66,7 @@ def upload(
     size = path.stat().st_size
     meta = parse(
         schemas.AssetMeta,
-        performer_id=performer_id,
+        performer_id=parse_performer(performer_id, "--performer-id") if performer_id else None,
         kind=kind,
         media=media,
         scan_session_id=scan_session_id,
@@ -130,7 +139,7 @@ def list_(
     offset: Annotated[int, typer.Option(min=0)] = 0,
 ) -> None:
     """List replica asset records."""
-    pid = parse_uuid(performer_id, "--performer-id") if performer_id else None
+    pid = parse_performer(performer_id, "--performer-id") if performer_id else None
     principal = STATE.principal()
     with read_session() as session:
         rows, total = registry.list_assets(session, principal, limit=limit, offset=offset, performer_id=pid)

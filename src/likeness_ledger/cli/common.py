@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import func, select
 
 from likeness_ledger.accounts.services import Principal, account_by_name, principal_for
 from likeness_ledger.config import Settings, load_settings
@@ -103,6 +104,26 @@ def parse_uuid(value: str, option: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError as exc:
         raise InvalidInput(f"{option}: {value!r} is not a valid id") from exc
+
+
+def parse_performer(value: str, option: str) -> uuid.UUID:
+    """A performer given by registry id or by union member id (``SAG-100201``), or a clear error.
+
+    A union member id resolves only to a performer the acting account may see: a performer's own
+    account resolves only its own, so it cannot learn another performer's registry id this way.
+    """
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        pass
+    from likeness_ledger.registry.models import Performer  # noqa: PLC0415 - the CLI's modules load lazily
+
+    principal = STATE.principal()
+    with read_session() as session:
+        found = session.scalar(select(Performer.id).where(func.lower(Performer.union_member_id) == value.lower()))
+    if found is None or (principal.acts_for_performer and found != principal.performer_id):
+        raise InvalidInput(f"{option}: {value!r} is neither a performer id nor a known union member id")
+    return uuid.UUID(str(found))
 
 
 def _plain(value: Any) -> Any:

@@ -14,7 +14,17 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from likeness_ledger.cli.common import STATE, JsonOpt, console, emit, parse, parse_uuid, read_session, write_session
+from likeness_ledger.cli.common import (
+    STATE,
+    JsonOpt,
+    console,
+    emit,
+    parse,
+    parse_performer,
+    parse_uuid,
+    read_session,
+    write_session,
+)
 from likeness_ledger.consent import schemas
 from likeness_ledger.consent import services as svc
 from likeness_ledger.consent.engine import DEFAULT_CASE_ID
@@ -126,7 +136,7 @@ def consent_add(
     """Record a signed consent."""
     body = parse(
         schemas.GrantIn,
-        performer_id=performer_id,
+        performer_id=parse_performer(performer_id, "--performer-id") if performer_id else None,
         scope=scope,
         production_id=production_id,
         signed_on=signed_on,
@@ -181,7 +191,7 @@ def consent_list(
     offset: OffsetOpt = 0,
 ) -> None:
     """List the consents the acting account may see."""
-    perf = parse_uuid(performer_id, "--performer-id") if performer_id else None
+    perf = parse_performer(performer_id, "--performer-id") if performer_id else None
     prod = parse_uuid(production_id, "--production-id") if production_id else None
     principal = STATE.principal()
     with read_session() as session:
@@ -241,7 +251,7 @@ def request_add(
     """Ask a performer for consent (producers)."""
     body = parse(
         schemas.RequestIn,
-        performer_id=performer_id,
+        performer_id=parse_performer(performer_id, "--performer-id") if performer_id else None,
         production_id=production_id,
         scope=scope,
         uses=_uses(use),
@@ -406,7 +416,7 @@ def clearance_check(
         schemas.ClearanceIn,
         id=case_id,
         action=action,
-        performer_id=performer_id,
+        performer_id=parse_performer(performer_id, "--performer-id") if performer_id else None,
         production_id=production_id,
         on=on,
         role=role,

@@ -21,6 +21,7 @@ from likeness_ledger.cli.common import (
     emit,
     err_console,
     parse,
+    parse_performer,
     parse_uuid,
     progress_bar,
     read_session,
@@ -127,7 +128,7 @@ def enroll(
         return
     groups: dict[str, list[Path]] = {}
     if performer_id is not None:
-        given = parse_uuid(performer_id, "--performer-id")
+        given = parse_performer(performer_id, "--performer-id")
         if not files:
             raise InvalidInput("FILES: give at least one reference file with --performer-id")
         groups[str(given)] = list(files)
@@ -251,7 +252,7 @@ def _enrol_one(
 def _existing_performer(key: str) -> uuid.UUID | None:
     """Performer id for ``ref:<union id>`` (None: not registered) or a plain id."""
     if not key.startswith("ref:"):
-        return parse_uuid(key, "--performer-id")
+        return parse_performer(key, "--performer-id")
     with read_session() as session:
         found = session.scalar(select(Performer.id).where(Performer.union_member_id == key[4:]))
     return None if found is None else uuid.UUID(str(found))
@@ -384,7 +385,7 @@ def references(
     as_json: JsonOpt = False,
 ) -> None:
     """List enrolled references."""
-    pid = parse_uuid(performer_id, "--performer-id") if performer_id else None
+    pid = parse_performer(performer_id, "--performer-id") if performer_id else None
     with read_session() as session:
         rows, _ = services.list_references(session, STATE.principal(), limit=limit, offset=offset, performer_id=pid)
     emit([ds.ReferenceOut.model_validate(r) for r in rows], as_json=as_json, columns=REFERENCE_COLS)
@@ -400,7 +401,7 @@ def reembed(
     Asset-sourced references are re-embedded from the vault and replaced; uploaded ones kept no
     bytes and are listed as needs_upload (enrol those files again). Exit 1 if any failed.
     """
-    pid = parse_uuid(performer_id, "--performer-id") if performer_id else None
+    pid = parse_performer(performer_id, "--performer-id") if performer_id else None
     rt = STATE.runtime()
     with progress_bar() as progress:
         task = progress.add_task("re-embedding", total=None)
@@ -424,7 +425,7 @@ def withdraw(
     reference_id: Annotated[str | None, typer.Option(help="only this reference")] = None,
 ) -> None:
     """Delete a performer's enrolled embeddings (all, or one reference)."""
-    pid = parse_uuid(performer_id, "PERFORMER_ID")
+    pid = parse_performer(performer_id, "PERFORMER_ID")
     rid = parse_uuid(reference_id, "--reference-id") if reference_id else None
     with STATE.runtime().db.write() as session:
         deleted = services.withdraw(session, STATE.principal(), pid, reference_id=rid)
@@ -440,7 +441,7 @@ def findings(
     as_json: JsonOpt = False,
 ) -> None:
     """List findings (unauthorized uses) the acting account may see."""
-    pid = parse_uuid(performer_id, "--performer-id") if performer_id else None
+    pid = parse_performer(performer_id, "--performer-id") if performer_id else None
     st = parse(ds.FindingStatusIn, status=status).status if status else None
     with read_session() as session:
         rows, _ = services.list_findings(

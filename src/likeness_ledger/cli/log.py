@@ -13,7 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.progress import TaskID
 
-from likeness_ledger.cli.common import STATE, progress_bar, read_session, write_session
+from likeness_ledger.cli.common import STATE, parse_performer, progress_bar, read_session, write_session
 from likeness_ledger.errors import Error, InvalidInput, NotFound
 from likeness_ledger.transparency.errors import VerificationError
 from likeness_ledger.transparency.receipts import Receipt, verify_consistency_between
@@ -93,18 +93,16 @@ def receipt_command(
 
 @log_app.command("receipts")
 def receipts_command(
-    performer: Annotated[str, typer.Option("--performer-id", help="performer id whose receipts to fetch")],
+    performer: Annotated[str, typer.Option("--performer-id", help="performer id or union member id")],
     out: Annotated[Path, typer.Option("--out", help="folder to write receipt-<leaf index>.json files into")],
 ) -> None:
     """Write a receipt for every logged event concerning a performer, all under one checkpoint."""
-    import uuid  # noqa: PLC0415
-
     from likeness_ledger.transparency import log  # noqa: PLC0415
 
     try:
-        performer_id = uuid.UUID(performer)
-    except ValueError:
-        _fail(InvalidInput(f"--performer-id: expected a UUID, got {performer!r}"))
+        performer_id = parse_performer(performer, "--performer-id")
+    except InvalidInput as exc:
+        _fail(exc)
     settings = STATE.runtime().settings
     with read_session() as session:
         indices, _ = log.performer_leaves(session, performer_id, limit=2**62, offset=0)

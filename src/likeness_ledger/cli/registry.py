@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
 
-from likeness_ledger.cli.common import STATE, JsonOpt, emit, parse, parse_uuid, read_session, write_session
+from likeness_ledger.cli.common import (
+    STATE,
+    JsonOpt,
+    emit,
+    parse,
+    parse_performer,
+    parse_uuid,
+    read_session,
+    write_session,
+)
 from likeness_ledger.registry import schemas
 from likeness_ledger.registry import services as svc
 
@@ -39,10 +49,15 @@ def create_and_emit(
 
 
 def show_and_emit(
-    getter: Callable[..., Any], out: type[BaseModel], raw_id: str, cols: tuple[str, ...], as_json: bool
+    getter: Callable[..., Any],
+    out: type[BaseModel],
+    raw_id: str,
+    cols: tuple[str, ...],
+    as_json: bool,
+    parse_id: Callable[[str, str], uuid.UUID] = parse_uuid,
 ) -> None:
     """Print one record the acting account may see."""
-    record_id = parse_uuid(raw_id, "ID")
+    record_id = parse_id(raw_id, "ID")
     principal = STATE.principal()
     with read_session() as session:
         record = out.model_validate(getter(session, principal, record_id))
@@ -93,7 +108,7 @@ def performer_add(
 
 @performer_app.command("update")
 def performer_update(
-    performer_id: Annotated[str, typer.Argument(help="performer id")],
+    performer_id: Annotated[str, typer.Argument(help="performer id or union member id")],
     professional_name: Annotated[str | None, typer.Option(help="stage name")] = None,
     died_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     domicile: Annotated[str | None, typer.Option(help="ISO 3166-2")] = None,
@@ -108,7 +123,7 @@ def performer_update(
         domicile=domicile,
         category=category,
     )
-    pid = parse_uuid(performer_id, "PERFORMER_ID")
+    pid = parse_performer(performer_id, "PERFORMER_ID")
     principal = STATE.principal()
     with write_session() as session:
         record = schemas.PerformerOut.model_validate(svc.update_performer(session, principal, pid, body))
@@ -116,9 +131,11 @@ def performer_update(
 
 
 @performer_app.command("show")
-def performer_show(performer_id: Annotated[str, typer.Argument()], as_json: JsonOpt = False) -> None:
+def performer_show(
+    performer_id: Annotated[str, typer.Argument(help="performer id or union member id")], as_json: JsonOpt = False
+) -> None:
     """Show one performer."""
-    show_and_emit(svc.get_performer, schemas.PerformerOut, performer_id, PERFORMER_COLS, as_json)
+    show_and_emit(svc.get_performer, schemas.PerformerOut, performer_id, PERFORMER_COLS, as_json, parse_performer)
 
 
 @performer_app.command("list")

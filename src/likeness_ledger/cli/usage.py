@@ -16,13 +16,21 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import func, select
 
 from likeness_ledger.accounts.models import Role
-from likeness_ledger.cli.common import STATE, JsonOpt, emit, err_console, parse, parse_uuid, read_session, write_session
+from likeness_ledger.cli.common import (
+    STATE,
+    JsonOpt,
+    emit,
+    err_console,
+    parse,
+    parse_performer,
+    parse_uuid,
+    read_session,
+    write_session,
+)
 from likeness_ledger.compensation.rates import RateTable
-from likeness_ledger.errors import InvalidInput, NotFound
-from likeness_ledger.registry.models import Performer
+from likeness_ledger.errors import InvalidInput
 from likeness_ledger.usage import documents, schemas, services, statements
 from likeness_ledger.usage import obligations as obl
 from likeness_ledger.usage import payments as pay
@@ -68,7 +76,7 @@ def _uuid(value: str | None, option: str) -> uuid.UUID | None:
 @usage_app.command("report")
 def usage_report(
     production: Annotated[str | None, typer.Option("--production-id", help="production id")] = None,
-    performer: Annotated[str | None, typer.Option("--performer-id", help="performer id")] = None,
+    performer: Annotated[str | None, typer.Option("--performer-id", help="performer id or union member id")] = None,
     asset: Annotated[
         str | None, typer.Option("--asset-id", help="replica asset id (omit only if the replica is not on file)")
     ] = None,
@@ -131,7 +139,7 @@ def usage_report(
 @usage_app.command("list")
 def usage_list(
     status: Annotated[str | None, typer.Option(help="cleared or violation")] = None,
-    performer: Annotated[str | None, typer.Option("--performer-id", help="performer id")] = None,
+    performer: Annotated[str | None, typer.Option("--performer-id", help="performer id or union member id")] = None,
     production: Annotated[str | None, typer.Option("--production-id", help="production id")] = None,
     current: Annotated[bool, typer.Option("--current", metavar="", help="leave out superseded reports")] = False,
     as_json: JsonOpt = False,
@@ -151,7 +159,7 @@ def usage_list(
             limit=limit,
             offset=offset,
             status=wanted,
-            performer_id=_uuid(performer, "--performer-id"),
+            performer_id=(parse_performer(performer, "--performer-id") if performer else None),
             production_id=_uuid(production, "--production-id"),
             current_only=current,
         )
@@ -186,7 +194,7 @@ def _as_of(value: str | None) -> date:
 
 @obligations_app.command("list")
 def obligations_list(
-    performer: Annotated[str | None, typer.Option("--performer-id", help="performer id")] = None,
+    performer: Annotated[str | None, typer.Option("--performer-id", help="performer id or union member id")] = None,
     producer: Annotated[str | None, typer.Option("--producer-id", help="producer id")] = None,
     production: Annotated[str | None, typer.Option("--production-id", help="production id")] = None,
     kind: Annotated[str | None, typer.Option(help="usage, scan_only_call, adjustment or reversal")] = None,
@@ -206,7 +214,7 @@ def obligations_list(
     except ValueError as exc:
         raise InvalidInput(f"--kind: unknown kind {kind!r}") from exc
     query = obl.ObligationQuery(
-        performer_id=_uuid(performer, "--performer-id"),
+        performer_id=(parse_performer(performer, "--performer-id") if performer else None),
         producer_id=_uuid(producer, "--producer-id"),
         production_id=_uuid(production, "--production-id"),
         kind=wanted,
@@ -253,7 +261,7 @@ def obligations_adjust(
     body = parse(
         schemas.AdjustmentIn,
         obligation_id=obligation,
-        performer_id=performer,
+        performer_id=parse_performer(performer, "--performer-id") if performer else None,
         production_id=production,
         amount=amount,
         reason=reason,
@@ -331,7 +339,7 @@ def pay_command(
     body = parse(
         schemas.PaymentIn,
         obligation_id=obligation,
-        performer_id=performer,
+        performer_id=parse_performer(performer, "--performer-id") if performer else None,
         producer_id=producer,
         amount=amount,
         paid_on=on,
@@ -345,7 +353,7 @@ def pay_command(
 
 @payments_app.command("list")
 def payments_list(
-    performer: Annotated[str | None, typer.Option("--performer-id", help="performer id")] = None,
+    performer: Annotated[str | None, typer.Option("--performer-id", help="performer id or union member id")] = None,
     producer: Annotated[str | None, typer.Option("--producer-id", help="producer id")] = None,
     as_json: JsonOpt = False,
     limit: LimitOpt = 50,
@@ -359,7 +367,7 @@ def payments_list(
             principal,
             limit=limit,
             offset=offset,
-            performer_id=_uuid(performer, "--performer-id"),
+            performer_id=(parse_performer(performer, "--performer-id") if performer else None),
             producer_id=_uuid(producer, "--producer-id"),
         )
         items = [pay.payment_out(session, p) for p in rows]
@@ -379,16 +387,6 @@ def payments_show(payment_id: Annotated[str, typer.Argument(help="payment id")],
 # --- statements ----------------------------------------------------------------------------------
 
 
-def _performer_id(session: Any, value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        found = session.scalar(select(Performer.id).where(func.lower(Performer.union_member_id) == value.lower()))
-        if found is None:
-            raise NotFound(f"PERFORMER: no performer with id or union member id {value!r}") from None
-        return uuid.UUID(str(found))
-
-
 def statement_command(
     subject: Annotated[str, typer.Argument(help="performer id or union member id (a production id with --production)")],
     period: Annotated[str, typer.Option(help="YYYY, YYYY-Qn or YYYY-MM")],
@@ -404,7 +402,7 @@ def statement_command(
         if production:
             statement = statements.production_statement(session, principal, parse_uuid(subject, "SUBJECT"), when)
         else:
-            statement = statements.performer_statement(session, principal, _performer_id(session, subject), when)
+            statement = statements.performer_statement(session, principal, parse_performer(subject, "SUBJECT"), when)
     if pdf is not None:
         pdf.write_bytes(documents.pdf_bytes(statement))
     if csv is not None:

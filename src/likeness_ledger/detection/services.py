@@ -119,9 +119,13 @@ def embed_reference(data: bytes, name: str) -> Embedded:
         try:
             samples = media.audio_samples(Path(tmp.name), backend.sample_rate)
         except media.MediaError as exc:
-            raise InvalidInput(f"{name}: {exc.message}") from exc
+            # Not a JPEG, PNG or WebP, so it was tried as audio: say both, a .bmp photo is not "audio".
+            raise InvalidInput(
+                f"{name}: not a JPEG, PNG or WebP image, and not audio that can be read ({exc.message})"
+            ) from exc
     if samples.size < backend.sample_rate:
-        raise InvalidInput(f"{name}: no audio, or under one second of it")
+        # A .bmp photo or a silent video lands here too: references are JPEG/PNG/WebP faces or voices.
+        raise InvalidInput(f"{name}: not a JPEG, PNG or WebP image, and no audio (or under one second of it)")
     return Embedded(Modality.VOICE, backend.model, backend.embed(samples, backend.sample_rate), digest)
 
 

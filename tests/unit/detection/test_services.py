@@ -271,6 +271,16 @@ def test_cleared_by_usage_report_or_registry_signature(
     assert scan(runtime, union, media_dir / "pair.jpg")[0].status == "cleared"
 
 
+def test_a_reference_in_another_image_format_is_named_as_such(media_dir: Path) -> None:
+    ok, bmp = cv2.imencode(".bmp", cv2.imread(str(media_dir / "obama_ref.jpg")))
+    assert ok
+    with pytest.raises(InvalidInput) as caught:
+        services.embed_reference(bmp.tobytes(), "portrait.bmp")
+    message = caught.value.message
+    assert message.startswith("portrait.bmp: not a"), message
+    assert "JPEG, PNG or WebP image" in message or "not an image" in message, message
+
+
 def test_bad_files_fail_alone(runtime: Runtime, world: dict[str, uuid.UUID], media_dir: Path, tmp_path: Path) -> None:
     data = (media_dir / "obama_probe.jpg").read_bytes()
     (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 3])

@@ -43,11 +43,17 @@ class UnsupportedMediaType(InvalidInput):
 
 def _require_raw_body(request: Request) -> None:
     """Refuse a form upload: its body is the form's encoding around the file, not the file itself."""
-    content_type = request.headers.get("content-type", "")
-    if content_type.split(";", 1)[0].strip().lower().startswith("multipart/"):
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type.startswith("multipart/"):
         raise UnsupportedMediaType(
             "body: send the file itself as the request body (Content-Type: application/octet-stream, "
             "e.g. curl --data-binary @FILE), not as a multipart/form-data form upload (curl -F)"
+        )
+    if content_type == "application/x-www-form-urlencoded":
+        # curl -d @FILE sends this type and strips the file's line breaks: the bytes would be damaged.
+        raise UnsupportedMediaType(
+            "body: send the file with Content-Type: application/octet-stream (curl --data-binary @FILE); "
+            "a form-encoded body (curl -d) does not carry a file's bytes unchanged"
         )
 
 
