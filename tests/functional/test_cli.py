@@ -71,6 +71,8 @@ class TestCli:
         assert jrun(cli, "performer", "show", "sag-100201")["id"] == maya["id"]
         assets = jrun(cli, "asset", "list", "--performer-id", "SAG-100201", actor="maya")
         assert assets and {a["performer_id"] for a in assets} == {maya["id"]}
+        renamed = jrun(cli, "performer", "update", "SAG-100201", "--legal-name", "Maya A. Okafor", actor="union")
+        assert renamed["id"] == maya["id"] and renamed["legal_name"] == "Maya A. Okafor"
         # Another performer's union member id does not resolve for Maya: no registry id leaks out.
         other = cli("consent", "list", "--performer-id", "SAG-100203", actor="maya")
         assert other.exit_code == 2

@@ -108,3 +108,17 @@ class TestUnionAndAdmin:
 
     def test_me(self, as_) -> None:
         assert as_("maya").get("/me").json()["role"] == "performer"
+
+
+class TestPerformerUpdate:
+    def test_the_union_sets_a_legal_name_which_cannot_be_removed(self, as_) -> None:
+        maya = one(as_("union"), "/performers", "legal_name", "Maya Okafor")
+        r = as_("union").patch(f"/performers/{maya['id']}", json={"legal_name": "Maya A. Okafor"})
+        assert r.status_code == 200, r.text
+        assert r.json()["legal_name"] == "Maya A. Okafor"
+        assert r.json()["professional_name"] == maya["professional_name"]  # fields not sent stay
+        removed = as_("union").patch(f"/performers/{maya['id']}", json={"legal_name": None})
+        assert removed.status_code == 422
+        assert "legal_name" in removed.text and "always has a legal name" in removed.text
+        assert as_("maya").patch(f"/performers/{maya['id']}", json={"legal_name": "Me"}).status_code == 403
+        assert as_("maya").get(f"/performers/{maya['id']}").json()["legal_name"] == "Maya A. Okafor"

@@ -109,15 +109,17 @@ def performer_add(
 @performer_app.command("update")
 def performer_update(
     performer_id: Annotated[str, typer.Argument(help="performer id or union member id")],
+    legal_name: Annotated[str | None, typer.Option(help="legal name, as on official documents")] = None,
     professional_name: Annotated[str | None, typer.Option(help="stage name")] = None,
     died_on: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
     domicile: Annotated[str | None, typer.Option(help="ISO 3166-2")] = None,
     category: Annotated[str | None, typer.Option(help="background or principal")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change a performer's stage name, category, domicile or date of death."""
+    """Change a performer's legal or stage name, category, domicile or date of death."""
     body = parse(
         schemas.PerformerUpdate,
+        legal_name=legal_name,
         professional_name=professional_name,
         died_on=died_on,
         domicile=domicile,

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from likeness_ledger.registry.models import (
     PerformerCategory,
@@ -40,12 +40,25 @@ class PerformerIn(StrictInput):
 
 
 class PerformerUpdate(StrictInput):
-    """Fields of a performer that may change after registration (a death, a new stage name)."""
+    """Fields of a performer that may change after registration (a death, a new stage name, a legal name).
 
+    A performer registered by ``likeness enroll --create`` carries its union member id as legal name
+    until the real one is set here.
+    """
+
+    legal_name: Name | None = None
     professional_name: Name | None = None
     died_on: date | None = None
     domicile: Jurisdiction | None = None
     category: PerformerCategory | None = None
+
+    @field_validator("legal_name")
+    @classmethod
+    def _kept(cls, value: str | None) -> str:
+        # Runs only for a value that was sent: a legal name can be changed, never removed.
+        if value is None:
+            raise ValueError("a performer always has a legal name; send the new one")
+        return value
 
 
 class PerformerOut(Output):

@@ -42,7 +42,7 @@ def get_performer(session: ReadSession, principal: CurrentPrincipal, performer_i
 def update_performer(
     state: State, principal: CurrentPrincipal, performer_id: Id, body: schemas.PerformerUpdate
 ) -> schemas.PerformerOut:
-    """Change a performer's stage name, category, domicile or date of death (union, admin)."""
+    """Change a performer's legal or stage name, category, domicile or date of death (union, admin)."""
     with state.db.write() as session:
         return schemas.PerformerOut.model_validate(svc.update_performer(session, principal, performer_id, body))
 
