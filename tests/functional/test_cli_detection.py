@@ -195,9 +195,100 @@ def test_flags_take_no_value_in_help(demo_cli: Any) -> None:
         ["detection", "findings"],
         ["detection", "finding-status"],
         ["detection", "notice"],
+        ["detection", "notices"],
+        ["detection", "notice-show"],
     ]
     for command in commands:
         r = demo_cli(*command, "--help")
         assert r.exit_code == 0, r.output
         lines = [line for line in r.stdout.splitlines() if "--json" in line or "--create" in line]
         assert lines and not any("<bool>" in line for line in lines), (command, lines)
+
+
+NOTICE_ARGS = ["--signer-name", "Maya", "--address", "1 Main St", "--phone", "555 0100", "--email", "m@example.org"]
+
+
+def test_plain_scan_and_findings_show_whole_finding_ids(demo_cli: Any, tmp_path: Path) -> None:
+    refs = tmp_path / "refs"
+    _small("obama.jpg", refs / "SAG-100201.jpg", 400)
+    assert demo_cli("enroll", "--folder", str(refs), "--json").exit_code == 0
+    probe = _small("obama2.jpg", tmp_path / "media" / "a-rather-long-file-name-for-a-scan.jpg", 400)
+    r = demo_cli("scan", str(probe))
+    assert r.exit_code == 0, r.output
+    [finding] = json.loads(demo_cli("detection", "findings", "--json").stdout)
+    assert finding["id"] in r.stdout.splitlines()[-1]  # on a line of its own, whole, at 80 columns
+    assert "likeness detection notice FINDING_ID" in r.stdout
+    r = demo_cli("detection", "findings")
+    assert r.exit_code == 0, r.output
+    assert finding["id"] in r.stdout
+
+
+def test_notice_says_what_to_do_next(demo_cli: Any, tmp_path: Path) -> None:
+    refs = tmp_path / "refs"
+    _small("obama.jpg", refs / "SAG-100201.jpg", 400)
+    assert demo_cli("enroll", "--folder", str(refs), "--json").exit_code == 0
+    assert demo_cli("scan", str(_small("obama2.jpg", tmp_path / "m" / "v.jpg", 400)), "--json").exit_code == 0
+    finding = json.loads(demo_cli("detection", "findings", "--json").stdout)[0]["id"]
+    r = demo_cli("detection", "notice", finding, *NOTICE_ARGS, "--pdf", str(tmp_path / "n.pdf"))
+    assert r.exit_code == 0, r.output
+    assert f"likeness detection finding-status {finding} --status notice_sent" in r.stderr
+    assert "sign" in r.stderr
+    assert "--legal-name" not in r.stderr  # Maya's legal name is her own
+    bad = demo_cli("detection", "notice", finding, *NOTICE_ARGS, "--pdf", str(tmp_path / "nowhere" / "n.pdf"))
+    assert bad.exit_code == 2 and "--pdf: cannot write" in bad.stderr
+    listed = json.loads(demo_cli("detection", "notices", finding, "--json").stdout)
+    assert len(listed) == 1  # the refused command stored no notice
+
+
+def test_notice_warns_when_the_legal_name_is_the_union_member_id(demo_cli: Any, tmp_path: Path) -> None:
+    refs = tmp_path / "refs"
+    _small("obama.jpg", refs / "NEW-9.jpg", 400)
+    assert demo_cli("enroll", "--folder", str(refs), "--create", "--json").exit_code == 0
+    assert demo_cli("scan", str(_small("obama2.jpg", tmp_path / "m" / "v.jpg", 400)), "--json").exit_code == 0
+    finding = json.loads(demo_cli("detection", "findings", "--json").stdout)[0]["id"]
+    r = demo_cli("detection", "notice", finding, *NOTICE_ARGS, "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["document"]["B_individual"]["legal_name"] == "NEW-9"
+    assert "union member id" in r.stderr
+    assert "likeness performer update NEW-9 --legal-name" in r.stderr
+
+
+def test_notices_of_a_finding_can_be_listed_and_shown_again(demo_cli: Any, tmp_path: Path) -> None:
+    refs = tmp_path / "refs"
+    _small("obama.jpg", refs / "SAG-100201.jpg", 400)
+    assert demo_cli("enroll", "--folder", str(refs), "--json").exit_code == 0
+    assert demo_cli("scan", str(_small("obama2.jpg", tmp_path / "m" / "v.jpg", 400)), "--json").exit_code == 0
+    finding = json.loads(demo_cli("detection", "findings", "--json").stdout)[0]["id"]
+    r = demo_cli("detection", "notices", finding)
+    assert r.exit_code == 0 and "no notices drafted" in r.stdout
+    first = json.loads(demo_cli("detection", "notice", finding, *NOTICE_ARGS, "--recipient", "VidHost").stdout)
+    second = json.loads(demo_cli("detection", "notice", finding, *NOTICE_ARGS, "--recipient", "ClipBay").stdout)
+
+    r = demo_cli("detection", "notices", finding, "--json")
+    assert r.exit_code == 0, r.output
+    assert [n["id"] for n in json.loads(r.stdout)] == [second["id"], first["id"]]  # newest first
+    r = demo_cli("detection", "notices", finding)
+    assert r.exit_code == 0, r.output
+    assert second["id"] in r.stdout and first["id"] in r.stdout  # whole ids, at 80 columns
+    assert r.stdout.index(second["id"]) < r.stdout.index(first["id"])
+    assert "ClipBay" in r.stdout and "Maya" in r.stdout
+
+    r = demo_cli("detection", "notice-show", first["id"], "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout) == first  # the stored notice, not a new draft
+    pdf = tmp_path / "again.pdf"
+    r = demo_cli("detection", "notice-show", first["id"], "--pdf", str(pdf))
+    assert r.exit_code == 0, r.output
+    assert "To: VidHost" in r.stdout and first["document"]["B_individual"]["registry_id"] in r.stdout
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    assert "To: VidHost" in text
+    assert len(json.loads(demo_cli("detection", "notices", finding, "--json").stdout)) == 2  # nothing drafted
+
+    r = demo_cli("detection", "notice-show", "nope")
+    assert r.exit_code == 2 and "NOTICE_ID" in r.output
+    r = demo_cli("detection", "notices", "nope")
+    assert r.exit_code == 2 and "FINDING_ID" in r.output
+    r = demo_cli("detection", "notice-show", first["id"], actor="lena")
+    assert r.exit_code != 0 and f"notice {first['id']} not found" in r.output and finding not in r.output
+    r = demo_cli("detection", "notices", finding, actor="lena")
+    assert r.exit_code != 0 and f"finding {finding} not found" in r.output

@@ -76,20 +76,26 @@ def test_bad_upload_is_a_per_file_error(as_, enrolled: str) -> None:  # type: ig
     assert r.json()["status"] == "error" and "not a supported" in r.json()["error"]
 
 
-def test_withdraw_and_background_job(as_, enrolled: str) -> None:  # type: ignore[no-untyped-def]
-    maya = as_("maya")
-    job = maya.post(
+def _run_job(api):  # type: ignore[no-untyped-def]
+    """Submit a background scan of a photo of the enrolled face and wait until it has finished."""
+    job = api.post(
         "/detection/jobs?filename=big.jpg",
         content=_jpeg("obama2.jpg", 300),
         headers={"Content-Type": "application/octet-stream"},
     )
     assert job.status_code == 202, job.text
-    for _ in range(100):
-        state = maya.get(f"/detection/jobs/{job.json()['id']}").json()
+    for _ in range(200):
+        state = api.get(f"/detection/jobs/{job.json()['id']}").json()
         if state["status"] in ("done", "failed"):
             break
         time.sleep(0.05)
     assert state["status"] == "done", state
+    return job, state
+
+
+def test_withdraw_and_background_job(as_, enrolled: str) -> None:  # type: ignore[no-untyped-def]
+    maya = as_("maya")
+    job, state = _run_job(maya)
     assert state["result"][0]["status"] == "unauthorized"
     assert as_("lena").get(f"/detection/jobs/{job.json()['id']}").status_code == 404
     r = maya.client.delete(f"/detection/performers/{enrolled}/references", headers=maya.headers)
@@ -145,18 +151,7 @@ def test_form_uploads_are_refused_with_the_error_shape(as_, enrolled: str) -> No
 
 def test_job_result_leads_to_findings_and_a_notice(as_, enrolled: str) -> None:  # type: ignore[no-untyped-def]
     studio = as_("northlight")
-    job = studio.post(
-        "/detection/jobs?filename=big.jpg",
-        content=_jpeg("obama2.jpg", 300),
-        headers={"Content-Type": "application/octet-stream"},
-    )
-    assert job.status_code == 202, job.text
-    for _ in range(200):
-        state = studio.get(f"/detection/jobs/{job.json()['id']}").json()
-        if state["status"] in ("done", "failed"):
-            break
-        time.sleep(0.05)
-    assert state["status"] == "done", state
+    _, state = _run_job(studio)
     [result] = state["result"]
     assert result["status"] == "unauthorized"
     assert result["cleared_by"] is None and result["staydown_of"] is None
@@ -204,3 +199,28 @@ def test_notice_of_a_hidden_finding_is_not_found_by_its_own_id(as_, enrolled: st
         assert r.status_code == 404
         assert r.json()["error"] == f"notice {notice} not found"
         assert finding not in r.text
+
+
+def test_notices_of_a_finding_are_listed_newest_first(as_, enrolled: str, client) -> None:  # type: ignore[no-untyped-def]
+    finding, first = _notice(as_)
+    maya = as_("maya")
+    second = maya.post(
+        f"/detection/findings/{finding}/notices",
+        json={"signer_name": "Maya Ortiz", "address": "1 Main St", "phone": "+1 555 0100", "email": "m@example.org"},
+    ).json()["id"]
+    r = maya.get(f"/detection/findings/{finding}/notices")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["total"] == 2 and [n["id"] for n in body["items"]] == [second, first]
+    assert body["items"][1] == maya.get(f"/detection/notices/{first}").json()  # the stored notice, as drafted
+    assert [n["id"] for n in maya.get(f"/detection/findings/{finding}/notices?limit=1&offset=1").json()["items"]] == [
+        first
+    ]
+    assert as_("union").get(f"/detection/findings/{finding}/notices").json()["total"] == 2
+    for who in ("lena", "pixelforge"):
+        hidden = as_(who).get(f"/detection/findings/{finding}/notices")
+        assert hidden.status_code == 404 and hidden.json()["error"] == f"finding {finding} not found"
+        assert first not in hidden.text
+    bad = maya.get("/detection/findings/nope/notices")
+    assert bad.status_code == 422 and "error" in bad.json()
+    assert client.get(f"/detection/findings/{finding}/notices").status_code == 401

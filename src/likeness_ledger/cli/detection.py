@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import mimetypes
 import uuid
+from datetime import UTC
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -40,6 +41,23 @@ detection_app = typer.Typer(help="Detection: enrolled references, findings and t
 REFERENCE_COLS = ("id", "performer_id", "modality", "source", "source_name", "created_at")
 FINDING_COLS = ("id", "performer_id", "media", "location", "score", "status", "sightings", "staydown_of")
 NOT_REFERENCE_MEDIA = "not a supported image or audio file"
+
+
+def _id_table(rows: list[dict[str, str]], columns: tuple[str, ...], *, title: str = "") -> Table:
+    """A table whose ``id`` column is never cut: the id is what the next command needs, in full.
+
+    The id keeps its full width on one line; the other columns fold when space is short (80
+    columns leave room for one whole id, not for three).
+    """
+    table = Table(title=title or None)
+    for column in columns:
+        if column == "id":
+            table.add_column(column, no_wrap=True, min_width=36)
+        else:
+            table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*[row.get(c, "") for c in columns])
+    return table
 
 
 def _media_kind(path: Path) -> MediaKind | None:
@@ -370,11 +388,26 @@ def scan(
                     note,
                 )
         console.print(table)
+        _print_finding_ids(results)
         notes = {r.scan.voice_note for r in results if r.scan.voice_note}
         for n in notes:
             err_console.print(f"note: {n}; faces only")
     if any(r.status == "error" for r in results):
         raise typer.Exit(1)
+
+
+def _print_finding_ids(results: list[services.ScanResult]) -> None:
+    """Each file's finding ids, whole and on their own lines, for ``likeness detection notice``."""
+    raised = [r for r in results if r.findings or r.staydown_of]
+    if not raised:
+        return
+    typer.echo("findings (draft a takedown notice with: likeness detection notice FINDING_ID ...):")
+    for r in raised:
+        typer.echo(f"{r.scan.path}")
+        for fid in r.findings:
+            typer.echo(f"  {fid}")
+        if r.staydown_of:
+            typer.echo(f"  re-upload of finding {r.staydown_of}")
 
 
 @detection_app.command("references")
@@ -447,7 +480,12 @@ def findings(
         rows, _ = services.list_findings(
             session, STATE.principal(), limit=limit, offset=offset, performer_id=pid, status=st
         )
-    emit([ds.FindingOut.model_validate(r) for r in rows], as_json=as_json, columns=FINDING_COLS)
+    out = [ds.FindingOut.model_validate(r) for r in rows]
+    if as_json:
+        emit(out, as_json=True, columns=FINDING_COLS)
+        return
+    plain = [{c: "" if v is None else str(v) for c, v in o.model_dump(mode="json").items()} for o in out]
+    console.print(_id_table(plain, FINDING_COLS))
 
 
 @detection_app.command("finding-status")
@@ -482,6 +520,8 @@ def notice(
 ) -> None:
     """Draft a takedown notice from a finding (NO FAKES draft fields A-G), as JSON and PDF."""
     fid = parse_uuid(finding_id, "FINDING_ID")
+    if pdf is not None:
+        _check_writable(pdf)  # before the notice is stored, so a bad --pdf leaves nothing behind
     body = parse(
         ds.NoticeIn,
         signer_name=signer_name,
@@ -502,12 +542,98 @@ def notice(
             "open; give the public URL with --material-url"
         )
     if pdf is not None:
-        pdf.write_bytes(notices.render_pdf(out.document))
-        err_console.print(f"wrote {pdf}")
+        _write_pdf(pdf, out.document)
     if as_json or pdf is None:
         typer.echo(json.dumps(out.model_dump(mode="json"), indent=2))
     else:
         typer.echo(str(out.id))
+    _warn_member_id_as_legal_name(out.document)
+    # Plain echo, not Rich: the commands in these lines must not be wrapped mid-way.
+    typer.echo(
+        f"next: sign the notice (the PDF has a signature line, or sign electronically as /s/ {body.signer_name}), "
+        f"send it to the platform, then record that with:\n"
+        f"  likeness detection finding-status {fid} --status notice_sent\n"
+        f"(show it again with: likeness detection notice-show {out.id} --pdf PATH)",
+        err=True,
+    )
+
+
+def _check_writable(pdf: Path) -> None:
+    folder = pdf.parent.resolve()
+    if not folder.is_dir() or pdf.is_dir():
+        raise InvalidInput(f"--pdf: cannot write {pdf} (no such folder, or it is a folder)")
+
+
+def _write_pdf(pdf: Path, document: dict[str, Any]) -> None:
+    try:
+        pdf.write_bytes(notices.render_pdf(document))
+    except OSError as exc:
+        raise InvalidInput(f"--pdf: cannot write {pdf} ({exc.strerror or exc})") from exc
+    err_console.print(f"wrote {pdf}", markup=False)
+
+
+def _warn_member_id_as_legal_name(document: dict[str, Any]) -> None:
+    """Warn on stderr when field (B) names the performer only by union member id."""
+    if not notices.legal_name_is_member_id(document):
+        return
+    member = document["B_individual"]["union_member_id"]
+    typer.echo(
+        f"warning: (B) gives the legal name as {member!r}, the performer's union member id ("
+        "`enroll --create` registers a performer under it); set the real legal name with\n"
+        f'  likeness performer update {member} --legal-name "FULL LEGAL NAME"\n'
+        "and draft the notice again",
+        err=True,
+    )
+
+
+NOTICE_COLS = ("id", "created_at", "recipient", "signer")
+
+
+@detection_app.command("notices")
+def notices_of_finding(
+    finding_id: Annotated[str, typer.Argument(help="finding whose notices to list")],
+    as_json: JsonOpt = False,
+) -> None:
+    """List the takedown notices drafted for a finding, newest first."""
+    fid = parse_uuid(finding_id, "FINDING_ID")
+    with read_session() as session:
+        rows, _ = notices.list_notices(session, STATE.principal(), fid)
+        out = [ds.NoticeOut.model_validate(r) for r in rows]
+    if as_json:
+        emit(out, as_json=True, columns=NOTICE_COLS)
+        return
+    if not out:
+        typer.echo(f"no notices drafted for finding {fid} (draft one with: likeness detection notice {fid} ...)")
+        return
+    plain = [
+        {
+            "id": str(o.id),
+            "created_at": o.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "recipient": o.document.get("recipient") or "",
+            "signer": o.document["A_signature"]["name"],
+        }
+        for o in out
+    ]
+    console.print(_id_table(plain, NOTICE_COLS, title=f"notices of finding {fid}"))
+
+
+@detection_app.command("notice-show")
+def notice_show(
+    notice_id: Annotated[str, typer.Argument(help="a notice id (see likeness detection notices FINDING_ID)")],
+    pdf: Annotated[Path | None, typer.Option(help="write the notice as a PDF here again")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the notice JSON", metavar="")] = False,
+) -> None:
+    """Show a drafted takedown notice again, and write its PDF from the stored document."""
+    nid = parse_uuid(notice_id, "NOTICE_ID")
+    with read_session() as session:
+        out = ds.NoticeOut.model_validate(notices.get_notice(session, STATE.principal(), nid))
+    if pdf is not None:
+        _write_pdf(pdf, out.document)
+    if as_json:
+        typer.echo(json.dumps(out.model_dump(mode="json"), indent=2))
+    else:
+        typer.echo(notices.render_text(out.id, out.document))
+    _warn_member_id_as_legal_name(out.document)
 
 
 @detection_app.command("sign")

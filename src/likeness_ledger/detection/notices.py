@@ -16,6 +16,7 @@ import io
 import uuid
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from likeness_ledger.accounts.models import Role
@@ -129,6 +130,58 @@ def get_notice(session: Session, principal: Principal, notice_id: uuid.UUID) -> 
         # Answered as the notice, so the finding's id is not revealed to someone who may not see it.
         raise NotFound(f"notice {notice_id} not found") from None
     return notice
+
+
+def list_notices(
+    session: Session,
+    principal: Principal,
+    finding_id: uuid.UUID,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> tuple[list[Notice], int]:
+    """The notices drafted for a finding the caller may see, newest first, and how many there are in all."""
+    finding = services.get_finding(session, principal, finding_id)  # NotFound names only the finding asked for
+    where = Notice.finding_id == finding.id
+    total = session.scalar(select(func.count()).select_from(Notice).where(where)) or 0
+    query = select(Notice).where(where).order_by(Notice.created_at.desc(), Notice.id).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query)), total
+
+
+def legal_name_is_member_id(document: dict[str, Any]) -> bool:
+    """Whether field (B) gives the union member id as the legal name (a performer made by ``enroll --create``)."""
+    b = document.get("B_individual") or {}
+    member = b.get("union_member_id")
+    return bool(member) and b.get("legal_name") == member
+
+
+def render_text(notice_id: uuid.UUID, document: dict[str, Any]) -> str:
+    """The notice as plain text for a terminal (the same fields as the PDF, ids in full)."""
+    lines = [f"Takedown notice {notice_id} (draft: sign it before sending)"]
+    if document.get("recipient"):
+        lines.append(f"To: {document['recipient']}")
+    lines.append(f"Drafted: {document['drafted_at']}    Reference: finding {document['finding_id']}")
+    b = document["B_individual"]
+    professional = f" (professionally {b['professional_name']})" if b.get("professional_name") else ""
+    lines += ["", "(B) Individual", f"  {b['legal_name']}{professional}"]
+    if b.get("union_member_id"):
+        lines.append(f"  Union member id: {b['union_member_id']}")
+    if b.get("registry_id"):
+        lines.append(f"  Registry id: {b['registry_id']}")
+    c = document["C_material"]
+    lines += ["", "(C) Material", f"  {c['description']}", f"  Location: {c['location']}", f"  SHA-256: {c['sha256']}"]
+    if document.get("G_link"):
+        lines += ["", "(G) Link", f"  URL: {document['G_link']['url']}"]
+    d = document["D_contact"]
+    lines += ["", "(D) Contact", f"  {d['address']} | {d['phone']} | {d['email']}"]
+    lines += ["", "(E) Statement of good faith", f"  {document['E_good_faith']}"]
+    if document.get("F_authority"):
+        lines += ["", "(F) Statement of authority", f"  {document['F_authority']}"]
+    a = document["A_signature"]
+    lines += ["", "(A) Signature", f"  {a['name']}, {a['capacity'].replace('_', ' ')}: not signed yet"]
+    return "\n".join(lines)
 
 
 def render_pdf(document: dict[str, Any]) -> bytes:

@@ -260,6 +260,15 @@ def create_notice(
         return ds.NoticeOut.model_validate(notice)
 
 
+@router.get("/findings/{finding_id}/notices")
+def list_notices(
+    session: ReadSession, principal: CurrentPrincipal, page: Paging, finding_id: Annotated[uuid.UUID, Path()]
+) -> Page[ds.NoticeOut]:
+    """The notices drafted for a finding, newest first (404 if the caller may not see the finding)."""
+    rows, total = notices.list_notices(session, principal, finding_id, limit=page.limit, offset=page.offset)
+    return page_of(ds.NoticeOut, rows, total, limit=page.limit, offset=page.offset)
+
+
 @router.get("/notices/{notice_id}")
 def get_notice(
     session: ReadSession, principal: CurrentPrincipal, notice_id: Annotated[uuid.UUID, Path()]
