@@ -453,8 +453,10 @@ _PDQ_CACHE: dict[str, tuple[tuple[Any, ...], PdqIndex]] = {}
 _PDQ_LOCK = threading.Lock()
 
 
-def _pdq_index(session: Session) -> PdqIndex:
-    """Every finding's PDQ hash, held per database and brought up to date on each call.
+def _nearest_pdq(session: Session, query: str) -> tuple[int, Any] | None:
+    """``(distance, finding id)`` of the finding whose PDQ is nearest ``query`` within the match distance.
+
+    Every finding's hash is held in a :class:`PdqIndex` per database, brought up to date on each call.
 
     Findings are never deleted and their PDQ never changes, so ``(count, newest created_at)`` tells
     what changed since the index was built: usually a few new findings, which are read alone and
@@ -477,7 +479,8 @@ def _pdq_index(session: Session) -> PdqIndex:
                 every = select(Finding.pdq, Finding.id).where(has_pdq)
                 index = PdqIndex.of((pdq, fid) for pdq, fid in session.execute(every) if pdq)
             _PDQ_CACHE[key] = (stamp, index)
-        return index
+        # Looked up under the lock: another thread's update may be growing this index.
+        return index.nearest(query)
 
 
 def _known(session: Session, principal: Principal, scan: FileScan) -> tuple[list[Finding], Finding | None]:
@@ -496,12 +499,12 @@ def _known(session: Session, principal: Principal, scan: FileScan) -> tuple[list
         return same, None
     if own:
         # A performer's findings are few: a throwaway index of just those.
-        index = PdqIndex.of(
+        mine = PdqIndex.of(
             (pdq, fid) for pdq, fid in session.execute(select(Finding.pdq, Finding.id).where(*own)) if pdq
         )
+        hit = mine.nearest(scan.pdq.hex)
     else:
-        index = _pdq_index(session)
-    hit = index.nearest(scan.pdq.hex)
+        hit = _nearest_pdq(session, scan.pdq.hex)
     return [], session.get(Finding, hit[1]) if hit is not None else None
 
 
