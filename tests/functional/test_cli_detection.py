@@ -292,3 +292,17 @@ def test_notices_of_a_finding_can_be_listed_and_shown_again(demo_cli: Any, tmp_p
     assert r.exit_code != 0 and f"notice {first['id']} not found" in r.output and finding not in r.output
     r = demo_cli("detection", "notices", finding, actor="lena")
     assert r.exit_code != 0 and f"finding {finding} not found" in r.output
+
+
+def test_the_union_approves_what_a_performer_enrolled_herself(demo_cli: Any, tmp_path: Path) -> None:
+    photo = _small("obama.jpg", tmp_path / "me.jpg", 400)
+    mine = demo_cli("enroll", "--performer-id", "SAG-100201", str(photo), "--json", actor="maya")
+    assert mine.exit_code == 0, mine.output
+    ref_id = json.loads(mine.stdout)[0]["reference_id"]
+    pending = json.loads(demo_cli("detection", "references", "--pending", "--json", actor="union").stdout)
+    assert [r["id"] for r in pending] == [ref_id] and pending[0]["approved_at"] is None
+    refused = demo_cli("detection", "approve", ref_id, actor="maya")
+    assert refused.exit_code != 0 and "approve references" in refused.stderr
+    approved = json.loads(demo_cli("detection", "approve", ref_id, "--json", actor="union").stdout)
+    assert approved[0]["id"] == ref_id and approved[0]["approved_at"] is not None
+    assert json.loads(demo_cli("detection", "references", "--pending", "--json", actor="union").stdout) == []

@@ -32,7 +32,43 @@ def enrolled(as_):  # type: ignore[no-untyped-def]
         headers={"Content-Type": "application/octet-stream"},
     )
     assert r.status_code == 201, r.text
+    assert r.json()["approved_at"] is None  # her own upload: the union approves it for everyone's scans
+    approved = as_("union").post(f"/detection/references/{r.json()['id']}/approve")
+    assert approved.status_code == 200 and approved.json()["approved_at"] is not None, approved.text
     return me
+
+
+def _upload(api, name: str, filename: str = "upload.jpg"):  # type: ignore[no-untyped-def]
+    r = api.post(
+        f"/detection/scan?filename={filename}",
+        content=_jpeg(name, 400),
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_a_performers_own_reference_counts_for_others_once_the_union_approves_it(as_) -> None:  # type: ignore[no-untyped-def]
+    maya = as_("maya")
+    me = maya.get("/performers").json()["items"][0]["id"]
+    ref = maya.post(
+        f"/detection/references?performer_id={me}&filename=ref.jpg",
+        content=_jpeg("obama.jpg", 400),
+        headers={"Content-Type": "application/octet-stream"},
+    ).json()
+    # Anyone could upload a stranger's face as their own: until the union looks, only Maya's scans use it.
+    assert _upload(as_("northlight"), "obama_and_biden.jpg")["status"] == "no_match"
+    assert _upload(maya, "obama2.jpg", "mine.jpg")["status"] == "unauthorized"
+    pending = as_("union").get("/detection/references?pending=true").json()
+    assert [r["id"] for r in pending["items"]] == [ref["id"]]
+    for who in ("maya", "northlight"):
+        assert as_(who).post(f"/detection/references/{ref['id']}/approve").status_code == 403, who
+    assert as_("union").post(f"/detection/references/{ref['id']}/approve").status_code == 200
+    assert as_("union").get("/detection/references?pending=true").json()["total"] == 0
+    # The same picture as before (no finding was made for it), now matched through the approved reference.
+    again = _upload(as_("northlight"), "obama_and_biden.jpg", "again.jpg")
+    assert again["status"] == "unauthorized" and again["staydown_of"] is None
+    assert [m["performer"]["id"] for m in again["matches"]] == [me]
 
 
 def test_enrol_scan_findings_notice(as_, enrolled: str) -> None:  # type: ignore[no-untyped-def]

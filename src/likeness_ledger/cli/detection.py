@@ -38,7 +38,7 @@ from likeness_ledger.registry.models import Performer, PerformerCategory
 
 detection_app = typer.Typer(help="Detection: enrolled references, findings and takedown notices.", no_args_is_help=True)
 
-REFERENCE_COLS = ("id", "performer_id", "modality", "source", "source_name", "created_at")
+REFERENCE_COLS = ("id", "performer_id", "modality", "source", "source_name", "created_at", "approved_at")
 FINDING_COLS = ("id", "performer_id", "media", "location", "score", "status", "sightings", "staydown_of")
 NOT_REFERENCE_MEDIA = "not a supported image or audio file"
 
@@ -413,15 +413,32 @@ def _print_finding_ids(results: list[services.ScanResult]) -> None:
 @detection_app.command("references")
 def references(
     performer_id: Annotated[str | None, typer.Option(help="only this performer")] = None,
+    pending: Annotated[
+        bool, typer.Option("--pending", metavar="", help="only those waiting for the union's approval")
+    ] = False,
     limit: int = 100,
     offset: int = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """List enrolled references."""
+    """List enrolled references (approved_at empty: waiting for the union's approval)."""
     pid = parse_performer(performer_id, "--performer-id") if performer_id else None
     with read_session() as session:
-        rows, _ = services.list_references(session, STATE.principal(), limit=limit, offset=offset, performer_id=pid)
+        rows, _ = services.list_references(
+            session, STATE.principal(), limit=limit, offset=offset, performer_id=pid, pending=True if pending else None
+        )
     emit([ds.ReferenceOut.model_validate(r) for r in rows], as_json=as_json, columns=REFERENCE_COLS)
+
+
+@detection_app.command("approve")
+def approve(
+    reference_ids: Annotated[list[str], typer.Argument(help="references to approve (see references --pending)")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Approve references performers uploaded, so the union's and producers' scans use them (union, admin)."""
+    ids = [parse_uuid(r, "REFERENCE_IDS") for r in reference_ids]
+    with STATE.runtime().db.write() as session:  # all or none
+        rows = [ds.ReferenceOut.model_validate(services.approve_reference(session, STATE.principal(), i)) for i in ids]
+    emit(rows, as_json=as_json, columns=REFERENCE_COLS)
 
 
 @detection_app.command("reembed")

@@ -76,6 +76,10 @@ class Reference(UUIDPrimaryKey, Base):
     source_name: Mapped[str | None] = mapped_column(String(300))
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A performer's own upload waits for the union before others' scans use it (anyone could
+    # otherwise enrol a stranger's face as their own); None while it waits.
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("accounts.id"))
 
 
 class Finding(UUIDPrimaryKey, Base):

@@ -30,6 +30,10 @@ class ReferenceOut(Output):
     source_sha256: str
     source_name: str | None
     created_at: datetime
+    approved_at: datetime | None = Field(
+        description="when the union approved it; until then only the performer's own scans use it"
+    )
+    approved_by: uuid.UUID | None
 
 
 class EnrolAssetIn(StrictInput):

@@ -152,6 +152,9 @@ def add_reference(
     )
     if existing is not None:
         return existing, False
+    # The union and admins vouch for what they enrol; a performer's or representative's own upload
+    # waits for approval before anyone else's scans use it (see approve_reference).
+    vouched = principal.sees_all
     ref = Reference(
         performer_id=performer_id,
         modality=embedded.modality,
@@ -162,10 +165,30 @@ def add_reference(
         source_sha256=embedded.sha256,
         source_name=(source_name or "")[:300] or None,
         created_by=principal.account_id,
+        approved_at=utcnow() if vouched else None,
+        approved_by=principal.account_id if vouched else None,
     )
     session.add(ref)
     session.flush()
     return ref, True
+
+
+def approve_reference(session: Session, principal: Principal, reference_id: uuid.UUID) -> Reference:
+    """Approve a reference a performer or representative uploaded, so everyone's scans use it.
+
+    Only the union and admins approve: they check that the face or voice is the performer's. An
+    approved reference stays approved (approving again changes nothing).
+    """
+    set_actor(session, principal.name)
+    principal.require(Role.UNION, Role.ADMIN, action="approve references")
+    ref = session.scalar(select(Reference).where(Reference.id == reference_id, reference_filter(principal)))
+    if ref is None:
+        raise NotFound(f"reference {reference_id} not found")
+    if ref.approved_at is None:
+        ref.approved_at = utcnow()
+        ref.approved_by = principal.account_id
+        session.flush()
+    return ref
 
 
 def enrol_upload(
@@ -302,18 +325,32 @@ def _reembed_asset(
             source_name=old.source_name,
             asset_id=asset_id,
         )
+        if old.approved_at is not None and new.approved_at is None:
+            # The same source under the current model: as approved as the row it replaces.
+            new.approved_at, new.approved_by = old.approved_at, old.approved_by
         session.delete(old)
         session.flush()
         return ReembedOutcome(ref_id, owner, "reembedded", new_reference_id=new.id)
 
 
 def list_references(
-    session: Session, principal: Principal, *, limit: int, offset: int, performer_id: uuid.UUID | None = None
+    session: Session,
+    principal: Principal,
+    *,
+    limit: int,
+    offset: int,
+    performer_id: uuid.UUID | None = None,
+    pending: bool | None = None,
 ) -> tuple[list[Reference], int]:
-    """References the caller may see (embeddings are not part of the answer)."""
+    """References the caller may see (embeddings are not part of the answer).
+
+    ``pending``: only those waiting for the union's approval (True), or only approved ones (False).
+    """
     where = [reference_filter(principal)]
     if performer_id is not None:
         where.append(Reference.performer_id == performer_id)
+    if pending is not None:
+        where.append(Reference.approved_at.is_(None) if pending else Reference.approved_at.is_not(None))
     total = session.scalar(select(func.count()).select_from(Reference).where(*where)) or 0
     rows = session.scalars(
         select(Reference).where(*where).order_by(Reference.created_at, Reference.id).limit(limit).offset(offset)
@@ -348,19 +385,41 @@ _GALLERY_LOCK = threading.Lock()
 
 
 def load_gallery(session: Session, principal: Principal, *, index_kind: str = "auto") -> Gallery:
-    """The gallery a principal scans against: their own references, or everyone's.
+    """The gallery a principal scans against: a performer's own references, or everyone's approved ones.
 
     Built galleries are cached per scope and database: a new reference always has the newest
-    ``created_at`` and a withdrawal lowers the count, so ``(count, newest)`` tells when to rebuild.
+    ``created_at``, an approval raises the approved count and a withdrawal lowers the count, so
+    ``(count, newest, newest approval)`` tells when to rebuild.
     """
-    scope = [Reference.performer_id == principal.performer_id] if principal.acts_for_performer else []
-    version = tuple(session.execute(select(func.count(), func.max(Reference.created_at)).where(*scope)).one())
-    key = (str(session.get_bind().engine.url), str(principal.performer_id) if scope else "*", index_kind)
+    # A performer's own scans use all their references; everyone else's only approved ones.
+    if principal.acts_for_performer:
+        scope = [Reference.performer_id == principal.performer_id]
+    else:
+        scope = [Reference.approved_at.is_not(None)]
+    version = tuple(
+        session.execute(
+            select(func.count(), func.max(Reference.created_at), func.max(Reference.approved_at)).where(*scope)
+        ).one()
+    )
+    key = (
+        str(session.get_bind().engine.url),
+        str(principal.performer_id) if principal.acts_for_performer else "*",
+        index_kind,
+    )
     with _GALLERY_LOCK:
         cached = _GALLERY_CACHE.get(key)
         if cached is not None and cached[0] == version:
             return cached[1]
     gallery = _build_gallery(session, scope, index_kind)
+    if not principal.acts_for_performer:
+        waiting = session.scalar(select(func.count()).select_from(Reference).where(Reference.approved_at.is_(None)))
+        if waiting:
+            # Said, not hidden, like references of an earlier model below.
+            logger.warning(
+                "%d reference(s) uploaded by performers wait for the union's approval and are not used "
+                "in this scan: `likeness detection references --pending`, then `likeness detection approve ID`",
+                waiting,
+            )
     with _GALLERY_LOCK:
         _GALLERY_CACHE[key] = (version, gallery)
     return gallery

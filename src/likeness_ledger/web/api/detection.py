@@ -117,13 +117,32 @@ def enrol_asset(
 
 @router.get("/references")
 def list_references(
-    session: ReadSession, principal: CurrentPrincipal, page: Paging, performer_id: uuid.UUID | None = None
+    session: ReadSession,
+    principal: CurrentPrincipal,
+    page: Paging,
+    performer_id: uuid.UUID | None = None,
+    pending: Annotated[
+        bool | None, Query(description="true: only those waiting for the union's approval; false: only approved")
+    ] = None,
 ) -> Page[ds.ReferenceOut]:
     """Enrolled references the caller may see."""
     rows, total = services.list_references(
-        session, principal, limit=page.limit, offset=page.offset, performer_id=performer_id
+        session, principal, limit=page.limit, offset=page.offset, performer_id=performer_id, pending=pending
     )
     return page_of(ds.ReferenceOut, rows, total, limit=page.limit, offset=page.offset)
+
+
+@router.post("/references/{reference_id}/approve")
+def approve_reference(
+    state: State, principal: CurrentPrincipal, reference_id: Annotated[uuid.UUID, Path()]
+) -> ds.ReferenceOut:
+    """Approve a reference a performer uploaded, so that the union's and producers' scans use it (union, admin).
+
+    A performer's own upload is used in their own scans at once; anyone else's scans wait for this,
+    since an account could otherwise enrol a stranger's face as its own.
+    """
+    with state.db.write() as session:
+        return ds.ReferenceOut.model_validate(services.approve_reference(session, principal, reference_id))
 
 
 @router.post("/references/reembed")
