@@ -223,12 +223,18 @@ def test_plain_scan_and_findings_show_whole_finding_ids(demo_cli: Any, tmp_path:
     assert finding["id"] in r.stdout
 
 
-def test_notice_says_what_to_do_next(demo_cli: Any, tmp_path: Path) -> None:
+def _finding(demo_cli: Any, tmp_path: Path, ref: str = "SAG-100201", *, create: bool = False) -> str:
+    """Enrol an Obama photo as ``ref``, scan another one, and return the finding's id."""
     refs = tmp_path / "refs"
-    _small("obama.jpg", refs / "SAG-100201.jpg", 400)
-    assert demo_cli("enroll", "--folder", str(refs), "--json").exit_code == 0
+    _small("obama.jpg", refs / f"{ref}.jpg", 400)
+    assert demo_cli("enroll", "--folder", str(refs), *(["--create"] if create else []), "--json").exit_code == 0
     assert demo_cli("scan", str(_small("obama2.jpg", tmp_path / "m" / "v.jpg", 400)), "--json").exit_code == 0
-    finding = json.loads(demo_cli("detection", "findings", "--json").stdout)[0]["id"]
+    finding: str = json.loads(demo_cli("detection", "findings", "--json").stdout)[0]["id"]
+    return finding
+
+
+def test_notice_says_what_to_do_next(demo_cli: Any, tmp_path: Path) -> None:
+    finding = _finding(demo_cli, tmp_path)
     r = demo_cli("detection", "notice", finding, *NOTICE_ARGS, "--pdf", str(tmp_path / "n.pdf"))
     assert r.exit_code == 0, r.output
     assert f"likeness detection finding-status {finding} --status notice_sent" in r.stderr
@@ -241,11 +247,7 @@ def test_notice_says_what_to_do_next(demo_cli: Any, tmp_path: Path) -> None:
 
 
 def test_notice_warns_when_the_legal_name_is_the_union_member_id(demo_cli: Any, tmp_path: Path) -> None:
-    refs = tmp_path / "refs"
-    _small("obama.jpg", refs / "NEW-9.jpg", 400)
-    assert demo_cli("enroll", "--folder", str(refs), "--create", "--json").exit_code == 0
-    assert demo_cli("scan", str(_small("obama2.jpg", tmp_path / "m" / "v.jpg", 400)), "--json").exit_code == 0
-    finding = json.loads(demo_cli("detection", "findings", "--json").stdout)[0]["id"]
+    finding = _finding(demo_cli, tmp_path, "NEW-9", create=True)
     r = demo_cli("detection", "notice", finding, *NOTICE_ARGS, "--json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["document"]["B_individual"]["legal_name"] == "NEW-9"
@@ -254,11 +256,7 @@ def test_notice_warns_when_the_legal_name_is_the_union_member_id(demo_cli: Any, 
 
 
 def test_notices_of_a_finding_can_be_listed_and_shown_again(demo_cli: Any, tmp_path: Path) -> None:
-    refs = tmp_path / "refs"
-    _small("obama.jpg", refs / "SAG-100201.jpg", 400)
-    assert demo_cli("enroll", "--folder", str(refs), "--json").exit_code == 0
-    assert demo_cli("scan", str(_small("obama2.jpg", tmp_path / "m" / "v.jpg", 400)), "--json").exit_code == 0
-    finding = json.loads(demo_cli("detection", "findings", "--json").stdout)[0]["id"]
+    finding = _finding(demo_cli, tmp_path)
     r = demo_cli("detection", "notices", finding)
     assert r.exit_code == 0 and "no notices drafted" in r.stdout
     first = json.loads(demo_cli("detection", "notice", finding, *NOTICE_ARGS, "--recipient", "VidHost").stdout)

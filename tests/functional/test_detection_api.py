@@ -22,9 +22,8 @@ def _jpeg(name: str, width: int) -> bytes:
     ].tobytes()
 
 
-@pytest.fixture
-def enrolled(as_):  # type: ignore[no-untyped-def]
-    maya = as_("maya")
+def _enrol_own(maya):  # type: ignore[no-untyped-def]
+    """Maya enrols an Obama photo as her own reference: (her performer id, the reference)."""
     me = maya.get("/performers").json()["items"][0]["id"]
     r = maya.post(
         f"/detection/references?performer_id={me}&filename=ref.jpg",
@@ -32,8 +31,14 @@ def enrolled(as_):  # type: ignore[no-untyped-def]
         headers={"Content-Type": "application/octet-stream"},
     )
     assert r.status_code == 201, r.text
-    assert r.json()["approved_at"] is None  # her own upload: the union approves it for everyone's scans
-    approved = as_("union").post(f"/detection/references/{r.json()['id']}/approve")
+    return me, r.json()
+
+
+@pytest.fixture
+def enrolled(as_):  # type: ignore[no-untyped-def]
+    me, ref = _enrol_own(as_("maya"))
+    assert ref["approved_at"] is None  # her own upload: the union approves it for everyone's scans
+    approved = as_("union").post(f"/detection/references/{ref['id']}/approve")
     assert approved.status_code == 200 and approved.json()["approved_at"] is not None, approved.text
     return me
 
@@ -50,12 +55,7 @@ def _upload(api, name: str, filename: str = "upload.jpg"):  # type: ignore[no-un
 
 def test_a_performers_own_reference_counts_for_others_once_the_union_approves_it(as_) -> None:  # type: ignore[no-untyped-def]
     maya = as_("maya")
-    me = maya.get("/performers").json()["items"][0]["id"]
-    ref = maya.post(
-        f"/detection/references?performer_id={me}&filename=ref.jpg",
-        content=_jpeg("obama.jpg", 400),
-        headers={"Content-Type": "application/octet-stream"},
-    ).json()
+    me, ref = _enrol_own(maya)
     # Anyone could upload a stranger's face as their own: until the union looks, only Maya's scans use it.
     assert _upload(as_("northlight"), "obama_and_biden.jpg")["status"] == "no_match"
     assert _upload(maya, "obama2.jpg", "mine.jpg")["status"] == "unauthorized"
