@@ -116,14 +116,22 @@ def parse_performer(value: str, option: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         pass
-    from likeness_ledger.registry.models import Performer  # noqa: PLC0415 - the CLI's modules load lazily
-
     principal = STATE.principal()
-    with read_session() as session:
-        found = session.scalar(select(Performer.id).where(func.lower(Performer.union_member_id) == value.lower()))
+    found = find_performer(value)
     if found is None or (principal.acts_for_performer and found != principal.performer_id):
         raise InvalidInput(f"{option}: {value!r} is neither a performer id nor a known union member id")
-    return uuid.UUID(str(found))
+    return found
+
+
+def find_performer(union_member_id: str) -> uuid.UUID | None:
+    """The registered performer with this union member id (letter case ignored), or None."""
+    from likeness_ledger.registry.models import Performer  # noqa: PLC0415 - the CLI's modules load lazily
+
+    with read_session() as session:
+        found = session.scalar(
+            select(Performer.id).where(func.lower(Performer.union_member_id) == union_member_id.lower())
+        )
+    return None if found is None else uuid.UUID(str(found))
 
 
 def _plain(value: Any) -> Any:

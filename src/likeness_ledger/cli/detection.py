@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from likeness_ledger.accounts.models import Role
 from likeness_ledger.accounts.services import Principal
@@ -21,6 +20,7 @@ from likeness_ledger.cli.common import (
     console,
     emit,
     err_console,
+    find_performer,
     parse,
     parse_performer,
     parse_uuid,
@@ -34,13 +34,15 @@ from likeness_ledger.detection.models import FindingStatus, MediaKind, Reference
 from likeness_ledger.errors import Error, InvalidInput
 from likeness_ledger.registry import schemas as registry_schemas
 from likeness_ledger.registry import services as registry
-from likeness_ledger.registry.models import Performer, PerformerCategory
+from likeness_ledger.registry.models import PerformerCategory
 
 detection_app = typer.Typer(help="Detection: enrolled references, findings and takedown notices.", no_args_is_help=True)
 
 REFERENCE_COLS = ("id", "performer_id", "modality", "source", "source_name", "created_at", "approved_at")
 FINDING_COLS = ("id", "performer_id", "media", "location", "score", "status", "sightings", "staydown_of")
 NOT_REFERENCE_MEDIA = "not a supported image or audio file"
+# One enrolment row: (the file's place in the order given, what the table and --json show).
+Outcome = tuple[int, dict[str, object]]
 
 
 def _id_table(rows: list[dict[str, str]], columns: tuple[str, ...], *, title: str = "") -> Table:
@@ -176,11 +178,11 @@ def enroll(
         raise typer.Exit(1)
 
 
-def _enrol_groups(groups: dict[str, list[Path]], *, create: bool) -> list[tuple[int, dict[str, object]]]:
+def _enrol_groups(groups: dict[str, list[Path]], *, create: bool) -> list[Outcome]:
     """Enrol each group's files for its performer; outcomes numbered in the order files were given."""
     rt = STATE.runtime()
     principal = STATE.principal()
-    outcomes: list[tuple[int, dict[str, object]]] = []
+    outcomes: list[Outcome] = []
     numbered: dict[str, list[tuple[int, Path]]] = {}
     count = 0
     for key, paths in groups.items():
@@ -188,7 +190,7 @@ def _enrol_groups(groups: dict[str, list[Path]], *, create: bool) -> list[tuple[
         count += len(paths)
 
     def fail(n: int, path: Path, message: str) -> None:
-        outcomes.append((n, {"file": str(path), "status": "error", "error": message}))
+        outcomes.append(_failed(n, path, message))
 
     with progress_bar() as progress:
         task = progress.add_task("enrolling", total=count)
@@ -229,51 +231,31 @@ def _enrol_groups(groups: dict[str, list[Path]], *, create: bool) -> list[tuple[
     return outcomes
 
 
-def _enrol_one(
-    db: Database,
-    principal: Principal,
-    pid: uuid.UUID,
-    n: int,
-    path: Path,
-    outcomes: list[tuple[int, dict[str, object]]],
-) -> None:
+def _failed(n: int, path: Path, message: str) -> Outcome:
+    return n, {"file": str(path), "status": "error", "error": message}
+
+
+def _enrolled(n: int, path: Path, pid: uuid.UUID, ref_id: uuid.UUID, created: bool) -> Outcome:
+    status = "enrolled" if created else "already enrolled"
+    return n, {"file": str(path), "performer_id": str(pid), "reference_id": str(ref_id), "status": status}
+
+
+def _enrol_one(db: Database, principal: Principal, pid: uuid.UUID, n: int, path: Path, outcomes: list[Outcome]) -> None:
     try:
         ref_row, created = services.enrol_upload(db, principal, pid, path.read_bytes(), path.name)
     except Error as exc:
-        outcomes.append((n, {"file": str(path), "status": "error", "error": exc.message}))
-        return
+        outcomes.append(_failed(n, path, exc.message))
     except OSError as exc:
-        outcomes.append(
-            (
-                n,
-                {
-                    "file": str(path),
-                    "status": "error",
-                    "error": f"{path.name}: cannot read the file ({exc.strerror or exc})",
-                },
-            )
-        )
-        return
-    outcomes.append(
-        (
-            n,
-            {
-                "file": str(path),
-                "performer_id": str(pid),
-                "reference_id": str(ref_row.id),
-                "status": "enrolled" if created else "already enrolled",
-            },
-        )
-    )
+        outcomes.append(_failed(n, path, f"{path.name}: cannot read the file ({exc.strerror or exc})"))
+    else:
+        outcomes.append(_enrolled(n, path, pid, ref_row.id, created))
 
 
 def _existing_performer(key: str) -> uuid.UUID | None:
     """Performer id for ``ref:<union id>`` (None: not registered) or a plain id."""
     if not key.startswith("ref:"):
         return parse_performer(key, "--performer-id")
-    with read_session() as session:
-        found = session.scalar(select(Performer.id).where(Performer.union_member_id == key[4:]))
-    return None if found is None else uuid.UUID(str(found))
+    return find_performer(key[4:])
 
 
 def _create_with_references(
@@ -281,10 +263,10 @@ def _create_with_references(
     principal: Principal,
     ref: str,
     embedded: list[tuple[int, Path, services.Embedded]],
-    outcomes: list[tuple[int, dict[str, object]]],
+    outcomes: list[Outcome],
 ) -> None:
     """Register the performer and store its references in one transaction (all or nothing)."""
-    rows: list[tuple[int, dict[str, object]]] = []
+    rows: list[Outcome] = []
     try:
         data = parse(
             registry_schemas.PerformerIn,
@@ -299,12 +281,9 @@ def _create_with_references(
                 row, created = services.add_reference(
                     session, principal, pid, e, source=ReferenceSource.UPLOAD, source_name=path.name
                 )
-                status = "enrolled" if created else "already enrolled"
-                rows.append(
-                    (n, {"file": str(path), "performer_id": str(pid), "reference_id": str(row.id), "status": status})
-                )
+                rows.append(_enrolled(n, path, pid, row.id, created))
     except Error as exc:
-        outcomes.extend((n, {"file": str(path), "status": "error", "error": exc.message}) for n, path, _ in embedded)
+        outcomes.extend(_failed(n, path, exc.message) for n, path, _ in embedded)
         return
     outcomes.extend(rows)
 

@@ -75,10 +75,6 @@ async def _spool(request: Request, folder: FsPath, name: str, limit: int) -> FsP
     return path
 
 
-def _scan_out(result: services.ScanResult) -> ds.ScanOut:
-    return ds.ScanOut.of(result)
-
-
 # --- enrolment ---------------------------------------------------------------------------------
 
 
@@ -188,7 +184,7 @@ async def scan_upload(
                 state.db, principal, [(path, filename)], all_frames=all_frames, keys_dir=state.settings.keys_dir
             )
         )
-    return _scan_out(results[0])
+    return ds.ScanOut.of(results[0])
 
 
 @router.post("/scan-asset")
@@ -197,7 +193,7 @@ def scan_asset(state: State, principal: CurrentPrincipal, body: ds.ScanAssetIn) 
     result = services.scan_asset(
         state.db, state.store, principal, body.asset_id, all_frames=body.all_frames, keys_dir=state.settings.keys_dir
     )
-    return _scan_out(result)
+    return ds.ScanOut.of(result)
 
 
 @router.post("/jobs", status_code=202, openapi_extra=_BINARY_BODY, responses=_RAW_BODY_RESPONSES)
